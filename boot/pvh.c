@@ -1,0 +1,207 @@
+/*
+ * PVH loader: ELF program headers (System V gABI, "Program Header") and
+ * notes; the start-of-day state is set by vmm/vcpu.c.
+ */
+#include "pvh.h"
+
+#include <elf.h>
+#include <string.h>
+
+/* The fields of Elf32_Phdr and Elf64_Phdr that loading needs. */
+struct segment {
+	uint32_t type;
+	uint64_t offset, paddr, filesz, memsz;
+};
+
+struct elf_view {
+	const uint8_t *img;
+	size_t len;
+	bool is64;
+	uint64_t phoff;
+	unsigned phnum;
+};
+
+static bool in_file(const struct elf_view *e, uint64_t off, uint64_t size)
+{
+	return off <= e->len && size <= e->len - off;
+}
+
+static int parse_header(struct elf_view *e, struct vmm_error *err)
+{
+	if (e->len < EI_NIDENT || memcmp(e->img, ELFMAG, SELFMAG))
+		return vmm_fail(err, VMM_EXIT_USAGE, "not an ELF file (bad magic)");
+	if (e->img[EI_DATA] != ELFDATA2LSB)
+		return vmm_fail(err, VMM_EXIT_USAGE, "ELF image is not little-endian");
+	e->is64 = e->img[EI_CLASS] == ELFCLASS64;
+	if (!e->is64 && e->img[EI_CLASS] != ELFCLASS32)
+		return vmm_fail(err, VMM_EXIT_USAGE, "unknown ELF class %u", e->img[EI_CLASS]);
+	size_t ehsize = e->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+	if (e->len < ehsize)
+		return vmm_fail(err, VMM_EXIT_USAGE, "ELF image truncated in its header");
+
+	uint16_t machine, phentsize;
+	if (e->is64) {
+		const Elf64_Ehdr *h = (const void *)e->img;
+		machine = h->e_machine, phentsize = h->e_phentsize;
+		e->phoff = h->e_phoff, e->phnum = h->e_phnum;
+	} else {
+		const Elf32_Ehdr *h = (const void *)e->img;
+		machine = h->e_machine, phentsize = h->e_phentsize;
+		e->phoff = h->e_phoff, e->phnum = h->e_phnum;
+	}
+	if (machine != EM_X86_64 && machine != EM_386)
+		return vmm_fail(err, VMM_EXIT_USAGE, "ELF image is not for x86 (machine %u)", machine);
+	size_t phsize = e->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	if (e->phnum == 0 || phentsize != phsize)
+		return vmm_fail(err, VMM_EXIT_USAGE, "ELF image has no usable program headers");
+	if (!in_file(e, e->phoff, (uint64_t)e->phnum * phsize))
+		return vmm_fail(err, VMM_EXIT_USAGE, "ELF image truncated in its program headers");
+	return 0;
+}
+
+static struct segment read_segment(const struct elf_view *e, unsigned i)
+{
+	if (e->is64) {
+		Elf64_Phdr p;
+		memcpy(&p, e->img + e->phoff + i * sizeof(p), sizeof(p));
+		return (struct segment){ p.p_type, p.p_offset, p.p_paddr, p.p_filesz, p.p_memsz };
+	}
+	Elf32_Phdr p;
+	memcpy(&p, e->img + e->phoff + i * sizeof(p), sizeof(p));
+	return (struct segment){ p.p_type, p.p_offset, p.p_paddr, p.p_filesz, p.p_memsz };
+}
+
+static int load_segment(const struct elf_view *e, const struct segment *s,
+			const struct guest_mem *gm, const struct memmap *map,
+			struct vmm_error *err)
+{
+	if (s->filesz > s->memsz || !in_file(e, s->offset, s->filesz))
+		return vmm_fail(err, VMM_EXIT_USAGE, "ELF segment at 0x%llx lies outside the file",
+				(unsigned long long)s->paddr);
+	uint64_t low_end = memmap_low_ram_end(map);
+	if (s->paddr < KERNEL_MIN_ADDR || s->paddr >= low_end || s->memsz > low_end - s->paddr)
+		return vmm_fail(err, VMM_EXIT_USAGE,
+				"ELF segment 0x%llx-0x%llx is not in guest RAM between 1 MiB and 0x%llx",
+				(unsigned long long)s->paddr, (unsigned long long)(s->paddr + s->memsz),
+				(unsigned long long)low_end);
+	uint8_t *dst = guest_mem_ptr(gm, s->paddr, s->memsz);
+	if (!dst)
+		return vmm_fail(err, VMM_EXIT_USAGE, "ELF segment at 0x%llx is not in guest RAM",
+				(unsigned long long)s->paddr);
+	memcpy(dst, e->img + s->offset, s->filesz);
+	memset(dst + s->filesz, 0, s->memsz - s->filesz);
+	return 0;
+}
+
+static uint64_t align4(uint64_t v)
+{
+	return (v + 3) & ~3ull;
+}
+
+/* Looks for the Xen PHYS32_ENTRY note in one PT_NOTE segment. */
+static bool find_entry_note(const struct elf_view *e, const struct segment *s, uint32_t *entry)
+{
+	if (!in_file(e, s->offset, s->filesz))
+		return false;
+	const uint8_t *p = e->img + s->offset;
+	uint64_t left = s->filesz;
+
+	while (left >= 12) {
+		uint32_t namesz, descsz, type;
+		memcpy(&namesz, p, 4);
+		memcpy(&descsz, p + 4, 4);
+		memcpy(&type, p + 8, 4);
+		uint64_t name_len = align4(namesz), desc_len = align4(descsz);
+		if (name_len > left - 12 || desc_len > left - 12 - name_len)
+			return false;
+		const uint8_t *name = p + 12, *desc = name + name_len;
+		if (type == XEN_ELFNOTE_PHYS32_ENTRY && namesz == 4 && !memcmp(name, "Xen", 4) &&
+		    (descsz == 4 || descsz == 8)) {
+			uint64_t v = 0;
+			memcpy(&v, desc, descsz);
+			*entry = (uint32_t)v;
+			return v <= UINT32_MAX;
+		}
+		p += 12 + name_len + desc_len;
+		left -= 12 + name_len + desc_len;
+	}
+	return false;
+}
+
+int pvh_load_elf(const struct guest_mem *gm, const struct memmap *map,
+		 const uint8_t *img, size_t len, struct pvh_image *out, struct vmm_error *err)
+{
+	struct elf_view e = { .img = img, .len = len };
+	bool have_entry = false, have_load = false;
+
+	if (parse_header(&e, err) < 0)
+		return -1;
+	out->end = 0;
+	for (unsigned i = 0; i < e.phnum; i++) {
+		struct segment s = read_segment(&e, i);
+		if (s.type == PT_NOTE && !have_entry)
+			have_entry = find_entry_note(&e, &s, &out->entry);
+		if (s.type != PT_LOAD || s.memsz == 0)
+			continue;
+		if (load_segment(&e, &s, gm, map, err) < 0)
+			return -1;
+		have_load = true;
+		if (s.paddr + s.memsz > out->end)
+			out->end = s.paddr + s.memsz;
+	}
+	if (!have_load)
+		return vmm_fail(err, VMM_EXIT_USAGE, "ELF image has no loadable segment");
+	if (!have_entry)
+		return vmm_fail(err, VMM_EXIT_USAGE,
+				"ELF image has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): not a PVH kernel");
+	return 0;
+}
+
+int boot_place_initrd(const struct memmap *map, uint64_t kernel_end, uint64_t size,
+		      uint64_t *addr, struct vmm_error *err)
+{
+	uint64_t top = memmap_low_ram_end(map) & ~0xfffull;
+	uint64_t floor = (kernel_end + 0xfff) & ~0xfffull;
+
+	if (size > top || ((top - size) & ~0xfffull) < floor)
+		return vmm_fail(err, VMM_EXIT_USAGE,
+				"initrd of %llu bytes does not fit in guest RAM above the kernel",
+				(unsigned long long)size);
+	*addr = (top - size) & ~0xfffull;
+	return 0;
+}
+
+int pvh_write_start_info(const struct guest_mem *gm, const struct memmap *map,
+			 const struct pvh_boot_params *p, struct vmm_error *err)
+{
+	struct e820_entry e820[E820_MAX_ENTRIES];
+	struct hvm_memmap_entry mm[E820_MAX_ENTRIES];
+	size_t n = memmap_e820(map, e820, E820_MAX_ENTRIES);
+	size_t cmdline_len = strlen(p->cmdline) + 1;
+	uint64_t modlist = BOOT_START_INFO_ADDR + sizeof(struct hvm_start_info);
+
+	if (cmdline_len > BOOT_CMDLINE_MAX)
+		return vmm_fail(err, VMM_EXIT_USAGE, "command line is %zu bytes; the limit is %llu",
+				cmdline_len - 1, BOOT_CMDLINE_MAX - 1);
+	for (size_t i = 0; i < n; i++)
+		mm[i] = (struct hvm_memmap_entry){ e820[i].addr, e820[i].size, e820[i].type, 0 };
+
+	struct hvm_start_info si = {
+		.magic = HVM_START_MAGIC,
+		.version = 1,
+		.nr_modules = p->initrd_size ? 1 : 0,
+		.modlist_paddr = p->initrd_size ? modlist : 0,
+		.cmdline_paddr = BOOT_CMDLINE_ADDR,
+		.rsdp_paddr = p->rsdp_addr,
+		.memmap_paddr = BOOT_MEMMAP_ADDR,
+		.memmap_entries = (uint32_t)n,
+	};
+	struct hvm_modlist_entry mod = { .paddr = p->initrd_addr, .size = p->initrd_size };
+
+	if (guest_mem_write(gm, BOOT_START_INFO_ADDR, &si, sizeof(si)) < 0 ||
+	    guest_mem_write(gm, modlist, &mod, sizeof(mod)) < 0 ||
+	    guest_mem_write(gm, BOOT_MEMMAP_ADDR, mm, n * sizeof(mm[0])) < 0 ||
+	    guest_mem_write(gm, BOOT_CMDLINE_ADDR, p->cmdline, cmdline_len) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "boot data does not fit in guest RAM");
+	return 0;
+}

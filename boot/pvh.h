@@ -1,0 +1,68 @@
+/*
+ * The PVH boot ABI (xen docs/misc/pvh.pandoc): loading an ELF image that
+ * carries XEN_ELFNOTE_PHYS32_ENTRY, and the hvm_start_info it is given.
+ */
+#ifndef BOOT_PVH_H
+#define BOOT_PVH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "guest_mem.h"
+#include "memmap.h"
+
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
+#define HVM_START_MAGIC 0x336ec578
+
+struct hvm_start_info {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t flags;
+	uint32_t nr_modules;
+	uint64_t modlist_paddr;
+	uint64_t cmdline_paddr;
+	uint64_t rsdp_paddr;
+	uint64_t memmap_paddr;
+	uint32_t memmap_entries;
+	uint32_t reserved;
+};
+
+struct hvm_modlist_entry {
+	uint64_t paddr;
+	uint64_t size;
+	uint64_t cmdline_paddr;
+	uint64_t reserved;
+};
+
+struct hvm_memmap_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+	uint32_t reserved;
+};
+
+struct pvh_image {
+	uint32_t entry;        /* 32-bit physical entry point */
+	uint64_t end;          /* first byte above the loaded segments */
+};
+
+/* Loads an ELF32 or ELF64 PVH image into guest RAM at and above 1 MiB. */
+int pvh_load_elf(const struct guest_mem *gm, const struct memmap *map,
+		 const uint8_t *img, size_t len, struct pvh_image *out, struct vmm_error *err);
+
+struct pvh_boot_params {
+	const char *cmdline;
+	uint64_t initrd_addr, initrd_size;   /* size 0: no initrd */
+	uint64_t rsdp_addr;
+};
+
+/* Writes hvm_start_info, the memory map and the command line. */
+int pvh_write_start_info(const struct guest_mem *gm, const struct memmap *map,
+			 const struct pvh_boot_params *p, struct vmm_error *err);
+
+/* Picks the highest page-aligned address for an initrd above kernel_end in low RAM. */
+int boot_place_initrd(const struct memmap *map, uint64_t kernel_end, uint64_t size,
+		      uint64_t *addr, struct vmm_error *err);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * Starts the application processors with the INIT-SIPI-SIPI sequence
+ * (Intel SDM vol. 3, 8.4.4.1) through the local APIC's ICR.
+ */
+#include "fw.h"
+
+#define LAPIC_BASE 0xfee00000ul
+#define LAPIC_ID 0x20
+#define LAPIC_SVR 0xf0
+#define SVR_APIC_ENABLED 0x100
+#define LAPIC_ICR_LOW 0x300
+#define LAPIC_ICR_HIGH 0x310
+#define ICR_INIT 0x00004500
+#define ICR_STARTUP 0x00004600
+#define ICR_PENDING 0x00001000
+#define AP_WAIT_CYCLES 2000000000ull
+
+extern const char ap_trampoline[], ap_trampoline_end[];
+static volatile unsigned cpus_online = 1;
+
+static volatile uint32_t *lapic_reg(unsigned reg)
+{
+	return (volatile uint32_t *)(LAPIC_BASE + reg);
+}
+
+uint32_t lapic_id(void)
+{
+	return *lapic_reg(LAPIC_ID) >> 24;
+}
+
+static void send_ipi(uint8_t apic_id, uint32_t command)
+{
+	*lapic_reg(LAPIC_ICR_HIGH) = (uint32_t)apic_id << 24;
+	*lapic_reg(LAPIC_ICR_LOW) = command;
+	while (*lapic_reg(LAPIC_ICR_LOW) & ICR_PENDING)
+		cpu_relax();
+}
+
+unsigned smp_cpu_count(void)
+{
+	uint8_t ids[FW_MAX_CPUS];
+	int n = acpi_cpu_apic_ids(ids, FW_MAX_CPUS);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+void smp_ap_online(void)
+{
+	__atomic_add_fetch(&cpus_online, 1, __ATOMIC_RELEASE);
+}
+
+unsigned smp_start_aps(void)
+{
+	uint8_t ids[FW_MAX_CPUS];
+	int n = acpi_cpu_apic_ids(ids, FW_MAX_CPUS);
+	uint32_t self = lapic_id();
+	unsigned expected = 1;
+
+	*lapic_reg(LAPIC_SVR) |= SVR_APIC_ENABLED;
+	memcpy((void *)AP_TRAMPOLINE, ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
+	for (int i = 0; i < n; i++) {
+		if (ids[i] == self)
+			continue;
+		send_ipi(ids[i], ICR_INIT);
+		send_ipi(ids[i], ICR_STARTUP | (AP_TRAMPOLINE >> 12));
+		send_ipi(ids[i], ICR_STARTUP | (AP_TRAMPOLINE >> 12));
+		expected++;
+	}
+	uint64_t deadline = rdtsc() + AP_WAIT_CYCLES;
+	while (__atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE) < expected && rdtsc() < deadline)
+		cpu_relax();
+	return __atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE);
+}

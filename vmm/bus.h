@@ -1,0 +1,53 @@
+/*
+ * An address-range bus, one for port I/O and one for MMIO. Devices claim
+ * ranges; a guest access is routed by binary search to the device that owns
+ * the address, with the offset into its range. Ranges may not overlap.
+ * Accesses nobody claims read as all ones and are counted.
+ */
+#ifndef VMM_BUS_H
+#define VMM_BUS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bus_device_ops {
+	/* size is 1, 2, 4 or 8; data is little-endian guest data. */
+	void (*read)(void *opaque, uint64_t offset, uint8_t *data, unsigned size);
+	void (*write)(void *opaque, uint64_t offset, const uint8_t *data, unsigned size);
+};
+
+struct bus_range {
+	uint64_t base;
+	uint64_t len;
+	const struct bus_device_ops *ops;
+	void *opaque;
+	const char *name;
+	atomic_uint_fast64_t reads;
+	atomic_uint_fast64_t writes;
+};
+
+struct bus {
+	const char *name;
+	pthread_rwlock_t lock;
+	struct bus_range **ranges;   /* sorted by base */
+	size_t nr_ranges, capacity;
+	atomic_uint_fast64_t unclaimed_reads;
+	atomic_uint_fast64_t unclaimed_writes;
+};
+
+/* A read handler for write-only devices: reads return all ones. */
+void bus_read_all_ones(void *opaque, uint64_t offset, uint8_t *data, unsigned size);
+
+void bus_init(struct bus *bus, const char *name);
+void bus_destroy(struct bus *bus);
+/* 0 on success, -1 (errno EEXIST, EINVAL or ENOMEM) when refused. */
+int bus_register(struct bus *bus, uint64_t base, uint64_t len,
+		 const struct bus_device_ops *ops, void *opaque, const char *name);
+/* Dispatch one access; returns the name of the device, or NULL if unclaimed. */
+const char *bus_read(struct bus *bus, uint64_t addr, uint8_t *data, unsigned size);
+const char *bus_write(struct bus *bus, uint64_t addr, const uint8_t *data, unsigned size);
+
+#endif

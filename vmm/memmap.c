@@ -1,0 +1,33 @@
+#include "memmap.h"
+
+void memmap_init(struct memmap *map, uint64_t ram_size)
+{
+	uint64_t low = ram_size < MMIO_HOLE_START ? ram_size : MMIO_HOLE_START;
+
+	map->ram[0] = (struct ram_region){ 0, low };
+	map->nr_ram = 1;
+	if (ram_size > low)
+		map->ram[map->nr_ram++] = (struct ram_region){ HIGH_RAM_START, ram_size - low };
+}
+
+uint64_t memmap_low_ram_end(const struct memmap *map)
+{
+	return map->ram[0].size;
+}
+
+size_t memmap_e820(const struct memmap *map, struct e820_entry *out, size_t max)
+{
+	const struct e820_entry entries[] = {
+		{ 0, LOW_RAM_END, E820_RAM },
+		{ LEGACY_HOLE_START, ACPI_TABLES_ADDR - LEGACY_HOLE_START, E820_RESERVED },
+		{ ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, E820_ACPI },
+		{ KERNEL_MIN_ADDR, memmap_low_ram_end(map) - KERNEL_MIN_ADDR, E820_RAM },
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]) && n < max; i++)
+		out[n++] = entries[i];
+	if (map->nr_ram > 1 && n < max)
+		out[n++] = (struct e820_entry){ map->ram[1].gpa, map->ram[1].size, E820_RAM };
+	return n;
+}

@@ -1,0 +1,44 @@
+/*
+ * The counters are always on: a vCPU bumps its own array (no sharing), and
+ * devices count with relaxed atomics on the bus. Printing happens once all
+ * vCPU threads have been joined.
+ */
+#include "stats.h"
+
+#include <inttypes.h>
+
+#include "vm.h"
+
+static void print_exits(FILE *out, const struct vm *vm)
+{
+	fprintf(out, "exits by vCPU and reason:\n");
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+		uint64_t total = 0;
+		for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++)
+			total += v->exits[r];
+		fprintf(out, "  vcpu%u %12" PRIu64 " total\n", i, total);
+		for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++)
+			if (v->exits[r])
+				fprintf(out, "  vcpu%u %12" PRIu64 " %s\n", i, v->exits[r], vcpu_exit_name(r));
+	}
+}
+
+static void print_bus(FILE *out, const struct bus *bus)
+{
+	for (size_t i = 0; i < bus->nr_ranges; i++) {
+		const struct bus_range *r = bus->ranges[i];
+		fprintf(out, "  %-4s 0x%08" PRIx64 " %-12s %12" PRIu64 " reads %12" PRIu64 " writes\n", bus->name,
+			r->base, r->name, (uint64_t)atomic_load(&r->reads), (uint64_t)atomic_load(&r->writes));
+	}
+	fprintf(out, "  %-4s %-23s %12" PRIu64 " reads %12" PRIu64 " writes\n", bus->name, "(unclaimed)",
+		(uint64_t)atomic_load(&bus->unclaimed_reads), (uint64_t)atomic_load(&bus->unclaimed_writes));
+}
+
+void stats_print(FILE *out, const struct vm *vm)
+{
+	print_exits(out, vm);
+	fprintf(out, "device accesses:\n");
+	print_bus(out, &vm->pio);
+	print_bus(out, &vm->mmio);
+}

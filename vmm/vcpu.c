@@ -1,0 +1,284 @@
+/*
+ * The vCPU loop: KVM_RUN, then one switch over the exit reason. Port I/O
+ * and MMIO go to the buses; everything that ends the VM goes to
+ * vm_request_stop() with a message, so no exit can make a vCPU spin.
+ */
+#include "vcpu.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cpuid.h"
+#include "trace.h"
+#include "vm.h"
+
+static const char *const exit_names[VCPU_EXIT_REASONS] = {
+	[KVM_EXIT_UNKNOWN] = "unknown",
+	[KVM_EXIT_EXCEPTION] = "exception",
+	[KVM_EXIT_IO] = "io",
+	[KVM_EXIT_HYPERCALL] = "hypercall",
+	[KVM_EXIT_DEBUG] = "debug",
+	[KVM_EXIT_HLT] = "hlt",
+	[KVM_EXIT_MMIO] = "mmio",
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = "irq-window-open",
+	[KVM_EXIT_SHUTDOWN] = "shutdown",
+	[KVM_EXIT_FAIL_ENTRY] = "fail-entry",
+	[KVM_EXIT_INTR] = "intr",
+	[KVM_EXIT_SET_TPR] = "set-tpr",
+	[KVM_EXIT_TPR_ACCESS] = "tpr-access",
+	[KVM_EXIT_NMI] = "nmi",
+	[KVM_EXIT_INTERNAL_ERROR] = "internal-error",
+	[KVM_EXIT_SYSTEM_EVENT] = "system-event",
+	[KVM_EXIT_IOAPIC_EOI] = "ioapic-eoi",
+	[KVM_EXIT_X86_RDMSR] = "rdmsr",
+	[KVM_EXIT_X86_WRMSR] = "wrmsr",
+};
+
+const char *vcpu_exit_name(unsigned reason)
+{
+	if (reason < VCPU_EXIT_REASONS && exit_names[reason])
+		return exit_names[reason];
+	return "other";
+}
+
+int vcpu_init(struct vcpu *v, struct vm *vm, unsigned id, const struct kvm_cpuid2 *cpuid,
+	      struct vmm_error *err)
+{
+	memset(v, 0, sizeof(*v));
+	v->vm = vm;
+	v->id = id;
+	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (v->fd < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_CREATE_VCPU %u failed: %s", id, strerror(errno));
+	v->run = mmap(NULL, (size_t)vm->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot map vCPU %u run area: %s", id, strerror(errno));
+	}
+	struct kvm_cpuid2 *mine = cpuid_for_vcpu(cpuid, id);
+	if (!mine)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "out of memory");
+	int ret = ioctl(v->fd, KVM_SET_CPUID2, mine);
+	free(mine);
+	if (ret < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_CPUID2 failed: %s", strerror(errno));
+	return 0;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (v->run)
+		munmap(v->run, (size_t)v->vm->kvm.run_size);
+	if (v->fd > 0)
+		close(v->fd);
+	v->run = NULL;
+	v->fd = -1;
+}
+
+static struct kvm_segment flat_segment(uint16_t selector, uint8_t type)
+{
+	return (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = selector, .type = type,
+		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+	};
+}
+
+int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info, struct vmm_error *err)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = entry, .rbx = start_info, .rflags = 0x2 };
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_GET_SREGS failed: %s", strerror(errno));
+	/* The PVH spec's state: flat 32-bit segments, CR0.PE only, a 32-bit TSS in TR. */
+	sregs.cs = flat_segment(0x10, 0xb);
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = flat_segment(0x18, 0x3);
+	sregs.tr = (struct kvm_segment){ .limit = 0x67, .selector = 0x20, .type = 0xb, .present = 1 };
+	sregs.cr0 = 0x11;   /* PE | ET */
+	sregs.cr3 = 0;
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_SREGS failed: %s", strerror(errno));
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_REGS failed: %s", strerror(errno));
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	/* immediate_exit covers a kick that lands just before KVM_RUN. */
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(v->thread, SIGUSR1);
+}
+
+static void handle_io(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	struct vm *vm = v->vm;
+	uint8_t *data = (uint8_t *)r + r->io.data_offset;
+	bool out = r->io.direction == KVM_EXIT_IO_OUT;
+
+	/* count > 1 is a string instruction (rep outsb and friends). */
+	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
+		const char *dev = out ? bus_write(&vm->pio, r->io.port, data, r->io.size)
+				      : bus_read(&vm->pio, r->io.port, data, r->io.size);
+		if (vm->cfg.trace)
+			trace_access(v->id, out ? "pio-out" : "pio-in", r->io.port, data, r->io.size, dev);
+	}
+}
+
+static void handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	struct vm *vm = v->vm;
+	unsigned len = r->mmio.len <= sizeof(r->mmio.data) ? r->mmio.len : sizeof(r->mmio.data);
+	const char *dev = r->mmio.is_write ? bus_write(&vm->mmio, r->mmio.phys_addr, r->mmio.data, len)
+					   : bus_read(&vm->mmio, r->mmio.phys_addr, r->mmio.data, len);
+
+	if (vm->cfg.trace)
+		trace_access(v->id, r->mmio.is_write ? "mmio-write" : "mmio-read", r->mmio.phys_addr,
+			     r->mmio.data, len, dev);
+}
+
+static const char *internal_suberror_name(uint32_t suberror)
+{
+	switch (suberror) {
+	case KVM_INTERNAL_ERROR_EMULATION: return "instruction emulation failed";
+	case KVM_INTERNAL_ERROR_SIMUL_EX: return "exception while delivering an exception";
+	case KVM_INTERNAL_ERROR_DELIVERY_EV: return "event delivery failed";
+	case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON: return "unexpected exit reason";
+	default: return "unknown suberror";
+	}
+}
+
+/* The bytes at CS:RIP, through the guest's page tables; 0 if unreadable. */
+static size_t instruction_bytes(struct vcpu *v, uint8_t *buf, size_t max, uint64_t *rip)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return 0;
+	*rip = regs.rip;
+	struct kvm_translation t = { .linear_address = sregs.cs.base + regs.rip };
+	if (ioctl(v->fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+		return 0;
+	size_t n = max;
+	uint64_t to_page_end = 4096 - (t.physical_address & 4095);
+	if (n > to_page_end)
+		n = (size_t)to_page_end;
+	return guest_mem_read(&v->vm->mem, t.physical_address, buf, n) < 0 ? 0 : n;
+}
+
+static void report_internal_error(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	uint8_t insn[16];
+	uint64_t rip = 0;
+	size_t n = instruction_bytes(v, insn, sizeof(insn), &rip);
+	char line[256];
+	int at = 0;
+
+	fprintf(stderr, "vmm: vcpu%u: KVM internal error: suberror %u (%s) at rip 0x%" PRIx64 "\n",
+		v->id, r->internal.suberror, internal_suberror_name(r->internal.suberror), rip);
+	for (uint32_t i = 0; i < r->internal.ndata && i < 16; i++)
+		at += snprintf(line + at, sizeof(line) - (size_t)at, " 0x%llx", (unsigned long long)r->internal.data[i]);
+	if (at)
+		fprintf(stderr, "vmm: vcpu%u: internal data:%s\n", v->id, line);
+	at = 0;
+	for (size_t i = 0; i < n; i++)
+		at += snprintf(line + at, sizeof(line) - (size_t)at, " %02x", insn[i]);
+	fprintf(stderr, "vmm: vcpu%u: instruction bytes at rip:%s\n", v->id, n ? line : " (unreadable)");
+}
+
+static void handle_system_event(struct vcpu *v)
+{
+	switch (v->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_stop(v->vm, VMM_EXIT_OK, "guest powered off");
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_stop(v->vm, VMM_EXIT_OK, "guest reset");
+		break;
+	case KVM_SYSTEM_EVENT_CRASH:
+		vm_request_stop(v->vm, VMM_EXIT_GUEST_CRASH, "guest reported a crash");
+		break;
+	default:
+		vm_request_stop(v->vm, VMM_EXIT_RUNTIME, "unknown system event");
+	}
+}
+
+static void handle_exit(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	char msg[160];
+
+	switch (r->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(v);
+		break;
+	case KVM_EXIT_MMIO:
+		handle_mmio(v);
+		break;
+	case KVM_EXIT_INTR:
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		break;
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel local APIC; nothing could wake this vCPU. */
+		vm_request_stop(v->vm, VMM_EXIT_OK, "guest halted");
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		vm_request_stop(v->vm, VMM_EXIT_GUEST_CRASH, "guest triple fault (KVM_EXIT_SHUTDOWN)");
+		break;
+	case KVM_EXIT_SYSTEM_EVENT:
+		handle_system_event(v);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(msg, sizeof(msg), "VM entry failed, hardware reason 0x%llx",
+			 (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
+		vm_request_stop(v->vm, VMM_EXIT_GUEST_CRASH, msg);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		report_internal_error(v);
+		vm_request_stop(v->vm, VMM_EXIT_GUEST_CRASH, "KVM internal error");
+		break;
+	default:
+		snprintf(msg, sizeof(msg), "unhandled exit reason %u (%s)", r->exit_reason,
+			 vcpu_exit_name(r->exit_reason));
+		vm_request_stop(v->vm, VMM_EXIT_RUNTIME, msg);
+	}
+}
+
+void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	char msg[160];
+
+	while (!atomic_load(&vm->stopping)) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+				continue;
+			}
+			snprintf(msg, sizeof(msg), "vcpu%u: KVM_RUN failed: %s", v->id, strerror(errno));
+			vm_request_stop(vm, VMM_EXIT_RUNTIME, msg);
+			break;
+		}
+		unsigned reason = v->run->exit_reason;
+		v->exits[reason < VCPU_EXIT_REASONS ? reason : 0]++;
+		if (vm->cfg.trace && reason != KVM_EXIT_IO && reason != KVM_EXIT_MMIO)
+			trace_exit(v->id, vcpu_exit_name(reason));
+		handle_exit(v);
+	}
+	return NULL;
+}

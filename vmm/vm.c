@@ -1,0 +1,477 @@
+/*
+ * Building a VM from a vm_config, and running it: vCPU threads do KVM_RUN,
+ * the main thread waits in epoll for a stop request, a signal or console
+ * input, then stops every vCPU and reports.
+ */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "acpi.h"
+#include "cpuid.h"
+#include "debug_exit.h"
+#include "i8042.h"
+#include "post_code.h"
+#include "pvh.h"
+#include "serial.h"
+#include "stats.h"
+
+/* The demo guest linked into the binary (vmm/default_guest.S). */
+extern const uint8_t default_guest_start[], default_guest_end[];
+
+static void kvm_set_gsi(void *ctx, uint32_t gsi, bool level)
+{
+	struct vm *vm = ctx;
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	ioctl(vm->fd, KVM_IRQ_LINE, &irq);
+}
+
+static void kvm_send_msi(void *ctx, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = ctx;
+	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data };
+
+	ioctl(vm->fd, KVM_SIGNAL_MSI, &msi);
+}
+
+static const struct irq_controller_ops kvm_irqchip_ops = {
+	.set_gsi = kvm_set_gsi,
+	.send_msi = kvm_send_msi,
+};
+
+static void power_request_stop(void *ctx, int status, const char *reason)
+{
+	vm_request_stop(ctx, status, reason);
+}
+
+static void serial_transmit(void *ctx, uint8_t byte)
+{
+	struct vm *vm = ctx;
+	console_transmit(&vm->console, byte);
+}
+
+/* Runs on a vCPU thread; the main loop feeds the UART. */
+static void serial_rx_ready(void *ctx)
+{
+	struct vm *vm = ctx;
+	uint64_t one = 1;
+
+	if (write(vm->console_ready_event, &one, sizeof(one)) < 0)
+		return;   /* the counter is already non-zero: the loop will look anyway */
+}
+
+void vm_request_stop(struct vm *vm, int status, const char *reason)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	if (!atomic_load(&vm->stopping)) {
+		vm->stop_status = status;
+		snprintf(vm->stop_reason, sizeof(vm->stop_reason), "%s", reason);
+		atomic_store(&vm->stopping, true);
+		if (write(vm->stop_event, &one, sizeof(one)) < 0)
+			perror("vmm: stop eventfd");
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+}
+
+static int create_kvm_vm(struct vm *vm, struct vmm_error *err)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t identity_map = KVM_IDENTITY_MAP_ADDR;
+
+	vm->fd = ioctl(vm->kvm.fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_CREATE_VM failed: %s", strerror(errno));
+	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0 ||
+	    ioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot place KVM's real-mode pages: %s", strerror(errno));
+	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_CREATE_IRQCHIP failed: %s", strerror(errno));
+	if (ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_CREATE_PIT2 failed: %s", strerror(errno));
+	return 0;
+}
+
+static int check_memory_size(uint64_t bytes, struct vmm_error *err)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si) == 0 && bytes / si.mem_unit > si.totalram)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--memory %llu MiB is more than this host has (%llu MiB)",
+				(unsigned long long)(bytes >> 20),
+				(unsigned long long)(((uint64_t)si.totalram * si.mem_unit) >> 20));
+	return 0;
+}
+
+static int map_guest_ram(struct vm *vm, struct vmm_error *err)
+{
+	if (check_memory_size(vm->cfg.memory, err) < 0)
+		return -1;
+	memmap_init(&vm->map, vm->cfg.memory);
+	for (unsigned i = 0; i < vm->map.nr_ram; i++) {
+		const struct ram_region *r = &vm->map.ram[i];
+		uint8_t *hva = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (hva == MAP_FAILED)
+			return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot allocate %llu MiB of guest RAM: %s",
+					(unsigned long long)(r->size >> 20), strerror(errno));
+		madvise(hva, r->size, MADV_HUGEPAGE);
+		vm->mem.region[i] = (struct guest_mem_region){ r->gpa, r->size, hva };
+		vm->mem.nr_regions = i + 1;
+		struct kvm_userspace_memory_region slot = {
+			.slot = i, .guest_phys_addr = r->gpa, .memory_size = r->size,
+			.userspace_addr = (uintptr_t)hva,
+		};
+		if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+			return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_USER_MEMORY_REGION failed: %s",
+					strerror(errno));
+	}
+	return 0;
+}
+
+static int add_devices(struct vm *vm, struct vmm_error *err)
+{
+	struct serial_backend console = { serial_transmit, serial_rx_ready, vm };
+	struct irq_line com1_irq = { .ctl = &vm->irqchip, .gsi = SERIAL_COM1_GSI };
+
+	vm->serial = serial_create(com1_irq, console);
+	if (!vm->serial)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "out of memory");
+	const struct {
+		uint16_t port, len;
+		const struct bus_device_ops *ops;
+		void *opaque;
+		const char *name;
+	} ports[] = {
+		{ SERIAL_COM1_BASE, SERIAL_REGS, &serial_ops, vm->serial, "serial" },
+		{ DEBUG_EXIT_PORT, DEBUG_EXIT_LEN, &debug_exit_ops, &vm->power, "debug-exit" },
+		{ I8042_COMMAND_PORT, 1, &i8042_ops, &vm->power, "i8042" },
+		{ POST_CODE_PORT, 1, &post_code_ops, NULL, "post-code" },
+	};
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		if (bus_register(&vm->pio, ports[i].port, ports[i].len, ports[i].ops, ports[i].opaque,
+				 ports[i].name) < 0)
+			return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot place %s at port 0x%x: %s",
+					ports[i].name, ports[i].port, strerror(errno));
+	return 0;
+}
+
+/* The whole file, mapped read-only; *len > 0 on success. */
+static const uint8_t *map_file(const char *what, const char *path, size_t *len, struct vmm_error *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		vmm_fail(err, VMM_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		vmm_fail(err, VMM_EXIT_USAGE, "%s %s: not a regular, non-empty file", what, path);
+		close(fd);
+		return NULL;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		vmm_fail(err, VMM_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	*len = (size_t)st.st_size;
+	return p;
+}
+
+static int load_kernel(struct vm *vm, struct pvh_image *img, struct vmm_error *err)
+{
+	if (!vm->cfg.kernel)
+		return pvh_load_elf(&vm->mem, &vm->map, default_guest_start,
+				    (size_t)(default_guest_end - default_guest_start), img, err);
+	size_t len;
+	const uint8_t *p = map_file("--kernel", vm->cfg.kernel, &len, err);
+	if (!p)
+		return -1;
+	int ret = pvh_load_elf(&vm->mem, &vm->map, p, len, img, err);
+	munmap((void *)p, len);
+	if (ret < 0)
+		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg), " (--kernel %s)",
+			 vm->cfg.kernel);
+	return ret;
+}
+
+static int load_initrd(struct vm *vm, uint64_t kernel_end, struct pvh_boot_params *bp, struct vmm_error *err)
+{
+	size_t len;
+	const uint8_t *p = map_file("--initrd", vm->cfg.initrd, &len, err);
+
+	if (!p)
+		return -1;
+	int ret = boot_place_initrd(&vm->map, kernel_end, len, &bp->initrd_addr, err);
+	if (ret == 0 && guest_mem_write(&vm->mem, bp->initrd_addr, p, len) < 0)
+		ret = vmm_fail(err, VMM_EXIT_USAGE, "--initrd %s does not fit in guest RAM", vm->cfg.initrd);
+	bp->initrd_size = len;
+	munmap((void *)p, len);
+	return ret;
+}
+
+static int write_acpi_tables(struct vm *vm, struct vmm_error *err)
+{
+	struct acpi_config cfg = { .nr_cpus = vm->nr_vcpus, .base = ACPI_TABLES_ADDR };
+	uint8_t *dst = guest_mem_ptr(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
+
+	if (!dst || acpi_build(dst, ACPI_TABLES_SIZE, &cfg) == 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "ACPI tables do not fit at 0x%llx", ACPI_TABLES_ADDR);
+	return 0;
+}
+
+static int load_guest(struct vm *vm, struct pvh_image *img, struct vmm_error *err)
+{
+	struct pvh_boot_params bp = { .cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "", .rsdp_addr = ACPI_TABLES_ADDR };
+
+	if (load_kernel(vm, img, err) < 0)
+		return -1;
+	if (vm->cfg.initrd && load_initrd(vm, img->end, &bp, err) < 0)
+		return -1;
+	if (write_acpi_tables(vm, err) < 0)
+		return -1;
+	return pvh_write_start_info(&vm->mem, &vm->map, &bp, err);
+}
+
+static int create_vcpus(struct vm *vm, const struct pvh_image *img, struct vmm_error *err)
+{
+	struct kvm_cpuid2 *cpuid = cpuid_supported(vm->kvm.fd, err);
+
+	if (!cpuid)
+		return -1;
+	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	int ret = vm->vcpus ? 0 : vmm_fail(err, VMM_EXIT_RUNTIME, "out of memory");
+	for (unsigned i = 0; ret == 0 && i < vm->nr_vcpus; i++)
+		ret = vcpu_init(&vm->vcpus[i], vm, i, cpuid, err);
+	free(cpuid);
+	if (ret < 0)
+		return -1;
+	/* vCPU 0 is the bootstrap processor; the others wait for INIT/SIPI. */
+	return vcpu_set_pvh_entry(&vm->vcpus[0], img->entry, BOOT_START_INFO_ADDR, err);
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct vmm_error *err)
+{
+	struct pvh_image img;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = *cfg;
+	vm->fd = vm->stop_event = vm->console_ready_event = -1;
+	vm->console.in_fd = vm->console.out_fd = -1;
+	vm->nr_vcpus = cfg->vcpus;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+	vm->irqchip = (struct irq_controller){ &kvm_irqchip_ops, vm };
+	vm->power = (struct power_control){ power_request_stop, vm };
+
+	if (kvm_host_open(&vm->kvm, err) < 0)
+		return -1;
+	if (cfg->vcpus > (unsigned)vm->kvm.max_vcpus)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--vcpus %u: this host's KVM allows at most %d",
+				cfg->vcpus, vm->kvm.max_vcpus);
+	vm->stop_event = eventfd(0, EFD_CLOEXEC);
+	vm->console_ready_event = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_event < 0 || vm->console_ready_event < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "eventfd: %s", strerror(errno));
+	if (create_kvm_vm(vm, err) < 0 || map_guest_ram(vm, err) < 0 || add_devices(vm, err) < 0)
+		return -1;
+	if (load_guest(vm, &img, err) < 0 || create_vcpus(vm, &img, err) < 0)
+		return -1;
+	return console_open(&vm->console, cfg->console, cfg->console_path, err);
+}
+
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+/* SIGINT and SIGTERM arrive through a signalfd; SIGUSR1 only interrupts KVM_RUN. */
+static int setup_signals(sigset_t *blocked)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(blocked);
+	sigaddset(blocked, SIGINT);
+	sigaddset(blocked, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, blocked, NULL);
+	return signalfd(-1, blocked, SFD_CLOEXEC);
+}
+
+/* Console input waiting for room in the UART's receive FIFO. */
+struct input {
+	uint8_t buf[256];
+	size_t off, len;
+	bool open;        /* stdin has not reached EOF */
+	bool watched;     /* stdin is in the epoll set */
+	bool pollable;    /* epoll can watch stdin (not a regular file) */
+};
+
+enum { EV_STOP, EV_SIGNAL, EV_INPUT, EV_CONSOLE_READY };
+
+static void watch_input(struct vm *vm, int ep, struct input *in, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_INPUT };
+
+	if (!in->pollable || on == in->watched)
+		return;
+	epoll_ctl(ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, vm->console.in_fd, &ev);
+	in->watched = on;
+}
+
+/* Hands buffered input to the UART; watches stdin again once all is taken. */
+static void feed_uart(struct vm *vm, int ep, struct input *in)
+{
+	in->off += serial_receive(vm->serial, in->buf + in->off, in->len - in->off);
+	if (in->off == in->len)
+		in->off = in->len = 0;
+	watch_input(vm, ep, in, in->open && in->len == 0);
+}
+
+static void read_console(struct vm *vm, int ep, struct input *in)
+{
+	size_t n = sizeof(in->buf);
+
+	if (in->len)
+		return;
+	switch (console_read(&vm->console, in->buf, &n)) {
+	case CONSOLE_INPUT_EOF:
+		in->open = false;
+		break;
+	case CONSOLE_INPUT_ESCAPE:
+		vm_request_stop(vm, VMM_EXIT_OK, "stopped from the console (Ctrl-])");
+		break;
+	case CONSOLE_INPUT_DATA:
+		break;
+	}
+	in->len = n;
+	feed_uart(vm, ep, in);
+}
+
+static void handle_event(struct vm *vm, int ep, int sigfd, struct input *in, uint32_t ev)
+{
+	struct signalfd_siginfo si;
+	uint64_t count;
+	char why[64];
+
+	switch (ev) {
+	case EV_SIGNAL:
+		if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+			snprintf(why, sizeof(why), "stopped by %s", strsignal((int)si.ssi_signo));
+			vm_request_stop(vm, 128 + (int)si.ssi_signo, why);
+		}
+		break;
+	case EV_INPUT:
+		read_console(vm, ep, in);
+		break;
+	case EV_CONSOLE_READY:
+		if (read(vm->console_ready_event, &count, sizeof(count)) == sizeof(count) && in->len)
+			feed_uart(vm, ep, in);
+		break;
+	}
+}
+
+static int add_watch(int ep, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void event_loop(struct vm *vm, int sigfd)
+{
+	struct input in = { .open = vm->console.in_fd >= 0 };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	add_watch(ep, vm->stop_event, EV_STOP);
+	add_watch(ep, sigfd, EV_SIGNAL);
+	add_watch(ep, vm->console_ready_event, EV_CONSOLE_READY);
+	if (in.open) {
+		in.pollable = add_watch(ep, vm->console.in_fd, EV_INPUT) == 0;
+		in.watched = in.pollable;
+	}
+	while (!atomic_load(&vm->stopping)) {
+		struct epoll_event evs[4];
+		/* A regular file or /dev/null cannot be polled: it is always readable. */
+		bool read_now = !in.pollable && in.open && !in.len;
+		int n = epoll_wait(ep, evs, 4, read_now ? 0 : -1);
+		for (int i = 0; i < n; i++)
+			handle_event(vm, ep, sigfd, &in, evs[i].data.u32);
+		if (read_now)
+			read_console(vm, ep, &in);
+	}
+	close(ep);
+}
+
+int vm_run(struct vm *vm)
+{
+	sigset_t blocked;
+	int sigfd = setup_signals(&blocked);
+	unsigned started = 0;
+
+	if (sigfd < 0) {
+		fprintf(stderr, "vmm: signalfd: %s\n", strerror(errno));
+		return VMM_EXIT_RUNTIME;
+	}
+	for (; started < vm->nr_vcpus; started++) {
+		if (pthread_create(&vm->vcpus[started].thread, NULL, vcpu_thread, &vm->vcpus[started])) {
+			vm_request_stop(vm, VMM_EXIT_RUNTIME, "cannot start a vCPU thread");
+			break;
+		}
+	}
+	event_loop(vm, sigfd);
+	for (unsigned i = 0; i < started; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(vm->vcpus[i].thread, NULL);
+	close(sigfd);
+	pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
+	console_close(&vm->console);
+	if (vm->stop_status != VMM_EXIT_OK)
+		fprintf(stderr, "vmm: %s (exit status %d)\n", vm->stop_reason, vm->stop_status);
+	if (vm->cfg.stats)
+		stats_print(stderr, vm);
+	return vm->stop_status;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	console_close(&vm->console);
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].vm)
+			vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	serial_destroy(vm->serial);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++)
+		munmap(vm->mem.region[i].hva, vm->mem.region[i].size);
+	if (vm->fd >= 0)
+		close(vm->fd);
+	if (vm->stop_event >= 0)
+		close(vm->stop_event);
+	if (vm->console_ready_event >= 0)
+		close(vm->console_ready_event);
+	kvm_host_close(&vm->kvm);
+	pthread_mutex_destroy(&vm->stop_lock);
+}
