@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# Integration tests: boot firmware guests under vmm (and one under QEMU) and
+# check their output and exit status. One case per ctest test:
+#   guests.sh CASE     with VMM and FIRMWARE set by ctest.
+# Exit status 77 means SKIP (no usable /dev/kvm, or no QEMU for the QEMU case).
+set -u
+case_name=$1
+: "${VMM:?}" "${FIRMWARE:?}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; echo "--- stdout"; cat "$work/out" 2>/dev/null; echo "--- stderr"; cat "$work/err" 2>/dev/null; exit 1; }
+
+# Every case but the usage errors needs a working /dev/kvm.
+need_kvm() {
+	[ -c /dev/kvm ] || skip "/dev/kvm is missing"
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "/dev/kvm is not usable by $(id -un)"
+	"$VMM" info >/dev/null 2>&1 || skip "vmm info cannot use /dev/kvm"
+}
+
+# run_vmm ARGS...: runs vmm with stdin from /dev/null; sets $status.
+run_vmm() {
+	timeout 60 "$VMM" run "$@" </dev/null >"$work/out" 2>"$work/err"
+	status=$?
+}
+
+expect_status() { [ "$status" -eq "$1" ] || fail "exit status $status, expected $1"; }
+expect_out() { grep -qF -- "$1" "$work/out" || fail "stdout lacks: $1"; }
+expect_err() { grep -qF -- "$1" "$work/err" || fail "stderr lacks: $1"; }
+
+case_demo() {
+	need_kvm
+	run_vmm --cmdline "hello from the test"
+	expect_status 0
+	expect_out "vmm demo guest: hello from a PVH guest in long mode"
+	expect_out "vcpus: 1"
+	expect_out "0000000000100000-000000000fffffff ram"
+	expect_out "ram: 261760 KiB"
+	expect_out 'cmdline: "hello from the test"'
+	expect_out "ring 3: cpl 3, sum 500500"
+	expect_out "demo guest done"
+	[ ! -s "$work/err" ] || fail "unexpected stderr"
+}
+
+case_demo_large_memory() {
+	need_kvm
+	run_vmm --memory 4G --vcpus 2
+	expect_status 0
+	expect_out "vcpus: 2"
+	expect_out "0000000000100000-00000000bfffffff ram"
+	expect_out "0000000100000000-000000013fffffff ram"
+	expect_out "ram: 4193920 KiB"
+}
+
+case_initrd() {
+	need_kvm
+	head -c 123457 /dev/urandom >"$work/initrd"
+	run_vmm --initrd "$work/initrd"
+	expect_status 0
+	expect_out "initrd: 123457 bytes at 0x"
+}
+
+case_exception() {
+	need_kvm
+	run_vmm --kernel "$FIRMWARE/exception.elf"
+	expect_status 5
+	expect_out "EXCEPTION: vector 6 (#UD)"
+	if grep -q "still running" "$work/out"; then fail "guest went on after ud2"; fi
+}
+
+case_triple_fault() {
+	need_kvm
+	run_vmm --kernel "$FIRMWARE/triple_fault.elf"
+	expect_status 4
+	expect_out "about to triple fault"
+	expect_err "guest triple fault"
+}
+
+# int3 at CPL0 is a #BP on real hardware but an emulation failure on a PVM
+# host; either way the guest must stop cleanly with the reason shown.
+case_breakpoint() {
+	need_kvm
+	run_vmm --kernel "$FIRMWARE/breakpoint.elf"
+	expect_out "about to execute int3 in ring 0"
+	if grep -q "still running" "$work/out"; then fail "guest went on after int3"; fi
+	if [ "$status" -eq 4 ]; then
+		expect_err "KVM internal error: suberror 1 (instruction emulation failed) at rip 0x"
+		grep -qE "instruction bytes at rip: cc( [0-9a-f]{2})+$" "$work/err" || fail "no instruction bytes"
+	else
+		expect_status 5
+		expect_out "EXCEPTION: vector 3 (#BP)"
+	fi
+}
+
+case_smp() {
+	need_kvm
+	run_vmm --kernel "$FIRMWARE/smp.elf" --vcpus 2
+	expect_status 0
+	expect_out "cpu 0 online (apic id 0), 2 cpus in the MADT"
+	expect_out "cpu 1 online (apic id 1)"
+	expect_out "2 of 2 cpus online"
+}
+
+# Input goes in only after the guest says it is ready: bytes that reach a
+# 16550 before its driver resets the FIFOs are lost, as on real hardware.
+case_console_input() {
+	need_kvm
+	mkfifo "$work/in"
+	timeout 60 "$VMM" run --kernel "$FIRMWARE/echo.elf" <"$work/in" >"$work/out" 2>"$work/err" &
+	pid=$!
+	exec 3>"$work/in"
+	for _ in $(seq 100); do grep -q "echo ready" "$work/out" && break; sleep 0.1; done
+	printf 'hello\nsecond line\nquit\n' >&3
+	exec 3>&-
+	wait $pid
+	status=$?
+	expect_status 0
+	expect_out "echo: hello"
+	expect_out "echo: second line"
+	expect_out "echo done"
+}
+
+case_debug_exit() {
+	need_kvm
+	for v in 0 1 42 127; do
+		run_vmm --kernel "$FIRMWARE/exit_code.elf" --cmdline "exit=$v"
+		expect_status $(((v << 1) | 1))
+		expect_out "debug-exit $v"
+	done
+}
+
+case_console_modes() {
+	need_kvm
+	run_vmm --console "file=$work/console.log"
+	expect_status 0
+	[ ! -s "$work/out" ] || fail "stdout not empty with --console file"
+	grep -q "demo guest done" "$work/console.log" || fail "console file lacks the guest output"
+	run_vmm --console none
+	expect_status 0
+	[ ! -s "$work/out" ] || fail "stdout not empty with --console none"
+}
+
+case_stats_and_trace() {
+	need_kvm
+	run_vmm --stats
+	expect_status 0
+	expect_err "exits by vCPU and reason:"
+	grep -qE "vcpu0 +[0-9]+ io$" "$work/err" || fail "no io exit count"
+	grep -qE "pio +0x000003f8 serial +[1-9][0-9]* reads +[1-9][0-9]* writes" "$work/err" || fail "no serial counts"
+	grep -qE "i8042 +0 reads +1 writes" "$work/err" || fail "no i8042 reset write"
+	run_vmm --trace --kernel "$FIRMWARE/exit_code.elf" --cmdline exit=3
+	expect_status 7
+	grep -qE "^vcpu0 pio-out +0x3f8 +size 1 value 0x64 +serial$" "$work/err" || fail "no traced 'd' to the serial port"
+	grep -qE "^vcpu0 pio-out +0x501 +size 1 value 0x3 +debug-exit$" "$work/err" || fail "no traced debug-exit write"
+}
+
+case_signal_stop() {
+	need_kvm
+	mkfifo "$work/in"
+	"$VMM" run --kernel "$FIRMWARE/echo.elf" <"$work/in" >"$work/out" 2>"$work/err" &
+	pid=$!
+	exec 3>"$work/in"
+	for _ in $(seq 100); do grep -q "echo ready" "$work/out" && break; sleep 0.1; done
+	kill -TERM $pid
+	wait $pid
+	status=$?
+	exec 3>&-
+	expect_status 143
+	expect_err "stopped by Terminated"
+}
+
+case_usage_errors() {
+	printf 'not an elf' >"$work/bad.elf"
+	: >"$work/empty"
+	local -a cases=(
+		"--vcpus 0"
+		"--vcpus 9999"
+		"--memory 12Q"
+		"--memory 4"
+		"--memory 100000G"
+		"--bogus"
+		"--kernel"
+		"--kernel $work/missing.elf"
+		"--kernel $work/bad.elf"
+		"--kernel $work/empty"
+		"--kernel $work"
+		"--initrd $work/missing.img"
+		"--console tty"
+	)
+	for args in "${cases[@]}"; do
+		# shellcheck disable=SC2086
+		timeout 20 "$VMM" run $args </dev/null >"$work/out" 2>"$work/err"
+		status=$?
+		[ "$status" -eq 2 ] || fail "'vmm run $args': exit status $status, expected 2"
+		[ "$(wc -l <"$work/err")" -eq 1 ] || fail "'vmm run $args': expected one line on stderr"
+		grep -q '^vmm: ' "$work/err" || fail "'vmm run $args': message lacks the vmm: prefix"
+	done
+	timeout 20 "$VMM" frobnicate >/dev/null 2>"$work/err"
+	[ $? -eq 2 ] || fail "unknown command: expected status 2"
+	"$VMM" --help | grep -q "usage: vmm" || fail "vmm --help"
+	"$VMM" run --help | grep -q -- "--memory SIZE" || fail "vmm run --help"
+	"$VMM" --version | grep -qE "^vmm [0-9]" || fail "vmm --version"
+}
+
+case_info() {
+	need_kvm
+	"$VMM" info >"$work/out" 2>"$work/err" || fail "vmm info failed"
+	expect_out "api version:        12"
+	expect_out "KVM_CAP_IRQCHIP"
+	expect_out "pvm host:"
+}
+
+# The same guests under QEMU: identical output apart from the memory map,
+# and the same debug-exit status.
+case_qemu() {
+	need_kvm
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
+	qemu="$(dirname "$0")/../../tools/qemu-guest.sh"
+	timeout 120 "$qemu" "$FIRMWARE/demo.elf" "hello from the test" </dev/null >"$work/out" 2>"$work/err"
+	status=$?
+	expect_status 0
+	expect_out "demo guest done"
+	qemu_lines=$(grep -vE '^ +[0-9a-f]{16}-|^ram: ' "$work/out" | tr -d '\r')
+	run_vmm --cmdline "hello from the test"
+	vmm_lines=$(grep -vE '^ +[0-9a-f]{16}-|^ram: ' "$work/out" | tr -d '\r')
+	[ "$qemu_lines" = "$vmm_lines" ] || fail "output differs from QEMU's apart from the memory map"
+	timeout 120 "$qemu" "$FIRMWARE/smp.elf" "" 2 </dev/null >"$work/out" 2>"$work/err"
+	status=$?
+	expect_status 0
+	expect_out "2 of 2 cpus online"
+	timeout 120 "$qemu" "$FIRMWARE/exit_code.elf" "exit=21" </dev/null >"$work/out" 2>"$work/err"
+	status=$?
+	expect_status 43
+}
+
+"case_${case_name//-/_}"
+echo "PASS: $case_name"

@@ -1,0 +1,15 @@
+/* The unit test suites; tests/unit/main.c runs one by name. */
+#ifndef TESTS_UNIT_SUITES_H
+#define TESTS_UNIT_SUITES_H
+
+#include <check.h>
+
+Suite *bus_suite(void);
+Suite *serial_suite(void);
+Suite *cli_suite(void);
+Suite *pvh_suite(void);
+Suite *memmap_suite(void);
+Suite *acpi_suite(void);
+Suite *ports_suite(void);
+
+#endif

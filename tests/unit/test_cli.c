@@ -1,0 +1,135 @@
+#include <string.h>
+
+#include "cli.h"
+#include "memmap.h"
+#include "suites.h"
+
+#define ARGV(...) ((char *[]){ "vmm", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "vmm", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(cli, err, ...) cli_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), cli, err)
+
+static void expect_usage_error(int argc, char **argv, const char *fragment)
+{
+	struct cli cli;
+	struct vmm_error err = { 0 };
+
+	ck_assert_int_eq(cli_parse(argc, argv, &cli, &err), -1);
+	ck_assert_int_eq(err.status, VMM_EXIT_USAGE);
+	ck_assert_msg(strstr(err.msg, fragment), "message '%s' lacks '%s'", err.msg, fragment);
+	ck_assert_ptr_null(strchr(err.msg, '\n'));
+}
+
+#define EXPECT_ERROR(fragment, ...) expect_usage_error(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), fragment)
+
+START_TEST(test_run_defaults)
+{
+	struct cli cli;
+	struct vmm_error err = { 0 };
+
+	ck_assert_int_eq(PARSE(&cli, &err, "run"), 0);
+	ck_assert_int_eq(cli.command, CLI_RUN);
+	ck_assert_ptr_null(cli.run.kernel);
+	ck_assert_uint_eq(cli.run.vcpus, 1);
+	ck_assert_uint_eq(cli.run.memory, VMM_DEFAULT_MEMORY);
+	ck_assert_int_eq(cli.run.console, CONSOLE_STDIO);
+	ck_assert(!cli.run.trace && !cli.run.stats);
+}
+END_TEST
+
+START_TEST(test_run_all_options)
+{
+	struct cli cli;
+	struct vmm_error err = { 0 };
+
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--kernel", "k.elf", "--initrd=i.img", "--cmdline", "a b=c",
+			       "--vcpus", "2", "--memory=1G", "--console", "file=/tmp/out", "--trace", "--stats"), 0);
+	ck_assert_str_eq(cli.run.kernel, "k.elf");
+	ck_assert_str_eq(cli.run.initrd, "i.img");
+	ck_assert_str_eq(cli.run.cmdline, "a b=c");
+	ck_assert_uint_eq(cli.run.vcpus, 2);
+	ck_assert_uint_eq(cli.run.memory, GiB);
+	ck_assert_int_eq(cli.run.console, CONSOLE_FILE);
+	ck_assert_str_eq(cli.run.console_path, "/tmp/out");
+	ck_assert(cli.run.trace && cli.run.stats);
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--console", "none", "--cmdline="), 0);
+	ck_assert_int_eq(cli.run.console, CONSOLE_NONE);
+	ck_assert_str_eq(cli.run.cmdline, "");
+}
+END_TEST
+
+START_TEST(test_memory_sizes)
+{
+	struct vmm_error err = { 0 };
+	uint64_t b;
+
+	ck_assert_int_eq(cli_parse_memory("2048", &b, &err), 0);
+	ck_assert_uint_eq(b, 2 * GiB);
+	ck_assert_int_eq(cli_parse_memory("512M", &b, &err), 0);
+	ck_assert_uint_eq(b, 512 * MiB);
+	ck_assert_int_eq(cli_parse_memory("512m", &b, &err), 0);
+	ck_assert_uint_eq(b, 512 * MiB);
+	ck_assert_int_eq(cli_parse_memory("4G", &b, &err), 0);
+	ck_assert_uint_eq(b, 4 * GiB);
+	ck_assert_int_eq(cli_parse_memory("16384K", &b, &err), 0);
+	ck_assert_uint_eq(b, 16 * MiB);
+	const char *bad[] = { "", "0", "7", "abc", "-1", "5X", "1GB", "12 ", "4097K",
+			      "99999999999999999999", "1048577", "2000G" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.status = 0;
+		ck_assert_msg(cli_parse_memory(bad[i], &b, &err) == -1, "'%s' accepted", bad[i]);
+		ck_assert_int_eq(err.status, VMM_EXIT_USAGE);
+	}
+}
+END_TEST
+
+START_TEST(test_bad_run_options)
+{
+	EXPECT_ERROR("--vcpus '0'", "run", "--vcpus", "0");
+	EXPECT_ERROR("between 1 and", "run", "--vcpus", "100000");
+	EXPECT_ERROR("whole number", "run", "--vcpus", "two");
+	EXPECT_ERROR("whole number", "run", "--vcpus", "-1");
+	EXPECT_ERROR("whole number", "run", "--vcpus", "");
+	EXPECT_ERROR("--memory", "run", "--memory", "lots");
+	EXPECT_ERROR("unknown option '--bogus'", "run", "--bogus");
+	EXPECT_ERROR("needs a value", "run", "--kernel");
+	EXPECT_ERROR("non-empty", "run", "--kernel=");
+	EXPECT_ERROR("stdio, none or file=PATH", "run", "--console", "tty");
+	EXPECT_ERROR("stdio, none or file=PATH", "run", "--console", "file=");
+	EXPECT_ERROR("takes no value", "run", "--trace=yes");
+	EXPECT_ERROR("unexpected argument 'extra'", "run", "extra");
+}
+END_TEST
+
+START_TEST(test_commands)
+{
+	struct cli cli;
+	struct vmm_error err = { 0 };
+
+	ck_assert_int_eq(PARSE(&cli, &err, "--help"), 0);
+	ck_assert_int_eq(cli.command, CLI_HELP);
+	ck_assert_int_eq(PARSE(&cli, &err, "--version"), 0);
+	ck_assert_int_eq(cli.command, CLI_VERSION);
+	ck_assert_int_eq(PARSE(&cli, &err, "info"), 0);
+	ck_assert_int_eq(cli.command, CLI_INFO);
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--memory", "64", "--help"), 0);
+	ck_assert_int_eq(cli.command, CLI_RUN_HELP);
+	EXPECT_ERROR("unknown command 'launch'", "launch");
+	EXPECT_ERROR("takes no arguments", "info", "--verbose");
+	char *no_args[] = { "vmm", NULL };
+	expect_usage_error(1, no_args, "no command");
+}
+END_TEST
+
+Suite *cli_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+
+	tcase_add_test(tc, test_run_defaults);
+	tcase_add_test(tc, test_run_all_options);
+	tcase_add_test(tc, test_memory_sizes);
+	tcase_add_test(tc, test_bad_run_options);
+	tcase_add_test(tc, test_commands);
+	suite_add_tcase(s, tc);
+	return s;
+}

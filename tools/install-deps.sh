@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs what building and testing vmm needs on Debian 12 (run as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+	build-essential cmake pkg-config check liburing-dev \
+	python3 qemu-system-x86
