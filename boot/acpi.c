@@ -7,35 +7,12 @@
 
 #include <string.h>
 
+#include "acpi_tables.h"
 #include "memmap.h"
 
 #define ACPI_OEM_ID "VMM   "
 #define ACPI_OEM_TABLE_ID "VMMTABLE"
 #define ACPI_CREATOR_ID 0x204d4d56   /* "VMM " */
-
-struct acpi_header {
-	char signature[4];
-	uint32_t length;
-	uint8_t revision;
-	uint8_t checksum;
-	char oem_id[6];
-	char oem_table_id[8];
-	uint32_t oem_revision;
-	uint32_t creator_id;
-	uint32_t creator_revision;
-} __attribute__((packed));
-
-struct acpi_rsdp {
-	char signature[8];
-	uint8_t checksum;
-	char oem_id[6];
-	uint8_t revision;
-	uint32_t rsdt_address;
-	uint32_t length;
-	uint64_t xsdt_address;
-	uint8_t extended_checksum;
-	uint8_t reserved[3];
-} __attribute__((packed));
 
 struct madt_local_apic {
 	uint8_t type, length, processor_uid, apic_id;
@@ -55,10 +32,6 @@ struct madt_override {
 } __attribute__((packed));
 
 #define MADT_PCAT_COMPAT 1
-#define MADT_TYPE_LOCAL_APIC 0
-#define MADT_TYPE_IO_APIC 1
-#define MADT_TYPE_OVERRIDE 2
-#define MADT_LAPIC_ENABLED 1
 
 struct builder {
 	uint8_t *buf;
@@ -159,7 +132,7 @@ size_t acpi_build(uint8_t *buf, size_t size, const struct acpi_config *cfg)
 	rsdp->revision = 2;
 	rsdp->length = sizeof(*rsdp);
 	rsdp->xsdt_address = gpa_of(&b, xsdt);
-	rsdp->checksum = checksum(rsdp, 20);
+	rsdp->checksum = checksum(rsdp, ACPI_RSDP_V1_LENGTH);
 	rsdp->extended_checksum = checksum(rsdp, sizeof(*rsdp));
 	return b.used;
 }

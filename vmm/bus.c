@@ -104,38 +104,38 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len,
 	return ret;
 }
 
-const char *bus_read(struct bus *bus, uint64_t addr, uint8_t *data, unsigned size)
+/* Finds the device for addr and calls it, counting the access either way. */
+static const char *dispatch(struct bus *bus, uint64_t addr, uint8_t *data, unsigned size, bool write)
 {
 	const char *name = NULL;
 
 	pthread_rwlock_rdlock(&bus->lock);
 	struct bus_range *r = find(bus, addr);
-	if (r && r->ops->read) {
-		atomic_fetch_add_explicit(&r->reads, 1, memory_order_relaxed);
-		r->ops->read(r->opaque, addr - r->base, data, size);
+	if (r) {
+		uint64_t offset = addr - r->base;
+		atomic_fetch_add_explicit(write ? &r->writes : &r->reads, 1, memory_order_relaxed);
+		if (write)
+			r->ops->write(r->opaque, offset, data, size);
+		else
+			r->ops->read(r->opaque, offset, data, size);
 		name = r->name;
 	}
 	pthread_rwlock_unlock(&bus->lock);
-	if (!name) {
-		atomic_fetch_add_explicit(&bus->unclaimed_reads, 1, memory_order_relaxed);
+	if (!name)
+		atomic_fetch_add_explicit(write ? &bus->unclaimed_writes : &bus->unclaimed_reads, 1,
+					  memory_order_relaxed);
+	return name;
+}
+
+const char *bus_read(struct bus *bus, uint64_t addr, uint8_t *data, unsigned size)
+{
+	const char *name = dispatch(bus, addr, data, size, false);
+	if (!name)
 		memset(data, 0xff, size);
-	}
 	return name;
 }
 
 const char *bus_write(struct bus *bus, uint64_t addr, const uint8_t *data, unsigned size)
 {
-	const char *name = NULL;
-
-	pthread_rwlock_rdlock(&bus->lock);
-	struct bus_range *r = find(bus, addr);
-	if (r && r->ops->write) {
-		atomic_fetch_add_explicit(&r->writes, 1, memory_order_relaxed);
-		r->ops->write(r->opaque, addr - r->base, data, size);
-		name = r->name;
-	}
-	pthread_rwlock_unlock(&bus->lock);
-	if (!name)
-		atomic_fetch_add_explicit(&bus->unclaimed_writes, 1, memory_order_relaxed);
-	return name;
+	return dispatch(bus, addr, (uint8_t *)data, size, true);
 }

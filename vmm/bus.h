@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Both handlers are required; size is 1, 2, 4 or 8; data is little-endian. */
 struct bus_device_ops {
-	/* size is 1, 2, 4 or 8; data is little-endian guest data. */
 	void (*read)(void *opaque, uint64_t offset, uint8_t *data, unsigned size);
 	void (*write)(void *opaque, uint64_t offset, const uint8_t *data, unsigned size);
 };

@@ -31,7 +31,8 @@
 #include "stats.h"
 
 /* The demo guest linked into the binary (vmm/default_guest.S). */
-extern const uint8_t default_guest_start[], default_guest_end[];
+extern const uint8_t default_guest[];
+extern const uint64_t default_guest_size;
 
 static void kvm_set_gsi(void *ctx, uint32_t gsi, bool level)
 {
@@ -200,8 +201,7 @@ static const uint8_t *map_file(const char *what, const char *path, size_t *len, 
 static int load_kernel(struct vm *vm, struct pvh_image *img, struct vmm_error *err)
 {
 	if (!vm->cfg.kernel)
-		return pvh_load_elf(&vm->mem, &vm->map, default_guest_start,
-				    (size_t)(default_guest_end - default_guest_start), img, err);
+		return pvh_load_elf(&vm->mem, &vm->map, default_guest, default_guest_size, img, err);
 	size_t len;
 	const uint8_t *p = map_file("--kernel", vm->cfg.kernel, &len, err);
 	if (!p)

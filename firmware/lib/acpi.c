@@ -3,34 +3,8 @@
  * 5.2.8 XSDT, 5.2.12 MADT). The RSDP comes from hvm_start_info or, as on a
  * PC, from a scan of the BIOS area.
  */
+#include "acpi_tables.h"
 #include "fw.h"
-
-struct acpi_header {
-	char signature[4];
-	uint32_t length;
-	uint8_t revision;
-	uint8_t checksum;
-	char oem_id[6];
-	char oem_table_id[8];
-	uint32_t oem_revision;
-	uint32_t creator_id;
-	uint32_t creator_revision;
-} __attribute__((packed));
-
-struct acpi_rsdp {
-	char signature[8];
-	uint8_t checksum;
-	char oem_id[6];
-	uint8_t revision;
-	uint32_t rsdt;
-	uint32_t length;
-	uint64_t xsdt;
-	uint8_t ext_checksum;
-	uint8_t reserved[3];
-} __attribute__((packed));
-
-#define MADT_LOCAL_APIC 0
-#define MADT_ENABLED 1
 
 static bool checksum_ok(const void *p, size_t n)
 {
@@ -47,7 +21,7 @@ static const struct acpi_rsdp *find_rsdp(void)
 		return (const void *)(uintptr_t)boot_info.rsdp;
 	for (uintptr_t a = 0xe0000; a < 0x100000; a += 16) {
 		const struct acpi_rsdp *r = (const void *)a;
-		if (!memcmp(r->signature, "RSD PTR ", 8) && checksum_ok(r, 20))
+		if (!memcmp(r->signature, "RSD PTR ", 8) && checksum_ok(r, ACPI_RSDP_V1_LENGTH))
 			return r;
 	}
 	return NULL;
@@ -58,8 +32,8 @@ static const struct acpi_header *find_table(const char *sig)
 	const struct acpi_rsdp *rsdp = find_rsdp();
 	if (!rsdp)
 		return NULL;
-	bool wide = rsdp->revision >= 2 && rsdp->xsdt;
-	const struct acpi_header *root = (const void *)(uintptr_t)(wide ? rsdp->xsdt : rsdp->rsdt);
+	bool wide = rsdp->revision >= 2 && rsdp->xsdt_address;
+	const struct acpi_header *root = (const void *)(uintptr_t)(wide ? rsdp->xsdt_address : rsdp->rsdt_address);
 	size_t entry_size = wide ? 8 : 4;
 	size_t n = (root->length - sizeof(*root)) / entry_size;
 	const uint8_t *entries = (const uint8_t *)(root + 1);
@@ -84,7 +58,7 @@ int acpi_cpu_apic_ids(uint8_t *ids, int max)
 	const uint8_t *p = (const uint8_t *)madt + sizeof(*madt) + 8;
 	const uint8_t *end = (const uint8_t *)madt + madt->length;
 	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
-		if (p[0] == MADT_LOCAL_APIC && p[1] >= 8 && (p[4] & MADT_ENABLED) && n < max)
+		if (p[0] == MADT_TYPE_LOCAL_APIC && p[1] >= 8 && (p[4] & MADT_LAPIC_ENABLED) && n < max)
 			ids[n++] = p[3];
 		p += p[1];
 	}
