@@ -122,8 +122,6 @@ static int check_memory_size(uint64_t bytes, struct vmm_error *err)
 
 static int map_guest_ram(struct vm *vm, struct vmm_error *err)
 {
-	if (check_memory_size(vm->cfg.memory, err) < 0)
-		return -1;
 	memmap_init(&vm->map, vm->cfg.memory);
 	for (unsigned i = 0; i < vm->map.nr_ram; i++) {
 		const struct ram_region *r = &vm->map.ram[i];
@@ -173,42 +171,52 @@ static int add_devices(struct vm *vm, struct vmm_error *err)
 	return 0;
 }
 
-/* The whole file, mapped read-only; *len > 0 on success. */
-static const uint8_t *map_file(const char *what, const char *path, size_t *len, struct vmm_error *err)
+/* Maps the whole file read-only. */
+static int map_file(const char *what, const char *path, struct mapped_file *f, struct vmm_error *err)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0) {
-		vmm_fail(err, VMM_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
-		return NULL;
-	}
+	if (fd < 0)
+		return vmm_fail(err, VMM_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-		vmm_fail(err, VMM_EXIT_USAGE, "%s %s: not a regular, non-empty file", what, path);
 		close(fd);
-		return NULL;
+		return vmm_fail(err, VMM_EXIT_USAGE, "%s %s: not a regular, non-empty file", what, path);
 	}
 	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (p == MAP_FAILED) {
-		vmm_fail(err, VMM_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
-		return NULL;
+	if (p == MAP_FAILED)
+		return vmm_fail(err, VMM_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
+	*f = (struct mapped_file){ p, (size_t)st.st_size, true };
+	return 0;
+}
+
+static void unmap_file(struct mapped_file *f)
+{
+	if (f->mapped)
+		munmap((void *)f->data, f->len);
+	*f = (struct mapped_file){ 0 };
+}
+
+/* Input files are opened before /dev/kvm so that their errors come first. */
+static int open_input_files(struct vm *vm, struct vmm_error *err)
+{
+	if (vm->cfg.kernel) {
+		if (map_file("--kernel", vm->cfg.kernel, &vm->kernel_file, err) < 0)
+			return -1;
+	} else {
+		vm->kernel_file = (struct mapped_file){ default_guest, default_guest_size, false };
 	}
-	*len = (size_t)st.st_size;
-	return p;
+	if (vm->cfg.initrd && map_file("--initrd", vm->cfg.initrd, &vm->initrd_file, err) < 0)
+		return -1;
+	return 0;
 }
 
 static int load_kernel(struct vm *vm, struct pvh_image *img, struct vmm_error *err)
 {
-	if (!vm->cfg.kernel)
-		return pvh_load_elf(&vm->mem, &vm->map, default_guest, default_guest_size, img, err);
-	size_t len;
-	const uint8_t *p = map_file("--kernel", vm->cfg.kernel, &len, err);
-	if (!p)
-		return -1;
-	int ret = pvh_load_elf(&vm->mem, &vm->map, p, len, img, err);
-	munmap((void *)p, len);
-	if (ret < 0)
+	int ret = pvh_load_elf(&vm->mem, &vm->map, vm->kernel_file.data, vm->kernel_file.len, img, err);
+
+	if (ret < 0 && vm->cfg.kernel)
 		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg), " (--kernel %s)",
 			 vm->cfg.kernel);
 	return ret;
@@ -216,17 +224,14 @@ static int load_kernel(struct vm *vm, struct pvh_image *img, struct vmm_error *e
 
 static int load_initrd(struct vm *vm, uint64_t kernel_end, struct pvh_boot_params *bp, struct vmm_error *err)
 {
-	size_t len;
-	const uint8_t *p = map_file("--initrd", vm->cfg.initrd, &len, err);
+	const struct mapped_file *f = &vm->initrd_file;
 
-	if (!p)
+	if (boot_place_initrd(&vm->map, kernel_end, f->len, &bp->initrd_addr, err) < 0)
 		return -1;
-	int ret = boot_place_initrd(&vm->map, kernel_end, len, &bp->initrd_addr, err);
-	if (ret == 0 && guest_mem_write(&vm->mem, bp->initrd_addr, p, len) < 0)
-		ret = vmm_fail(err, VMM_EXIT_USAGE, "--initrd %s does not fit in guest RAM", vm->cfg.initrd);
-	bp->initrd_size = len;
-	munmap((void *)p, len);
-	return ret;
+	if (guest_mem_write(&vm->mem, bp->initrd_addr, f->data, f->len) < 0)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--initrd %s does not fit in guest RAM", vm->cfg.initrd);
+	bp->initrd_size = f->len;
+	return 0;
 }
 
 static int write_acpi_tables(struct vm *vm, struct vmm_error *err)
@@ -243,11 +248,13 @@ static int load_guest(struct vm *vm, struct pvh_image *img, struct vmm_error *er
 {
 	struct pvh_boot_params bp = { .cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "", .rsdp_addr = ACPI_TABLES_ADDR };
 
-	if (load_kernel(vm, img, err) < 0)
-		return -1;
-	if (vm->cfg.initrd && load_initrd(vm, img->end, &bp, err) < 0)
-		return -1;
-	if (write_acpi_tables(vm, err) < 0)
+	int ret = load_kernel(vm, img, err);
+
+	if (ret == 0 && vm->cfg.initrd)
+		ret = load_initrd(vm, img->end, &bp, err);
+	unmap_file(&vm->kernel_file);
+	unmap_file(&vm->initrd_file);
+	if (ret < 0 || write_acpi_tables(vm, err) < 0)
 		return -1;
 	return pvh_write_start_info(&vm->mem, &vm->map, &bp, err);
 }
@@ -284,6 +291,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vmm_error *err)
 	vm->irqchip = (struct irq_controller){ &kvm_irqchip_ops, vm };
 	vm->power = (struct power_control){ power_request_stop, vm };
 
+	if (check_memory_size(cfg->memory, err) < 0 || open_input_files(vm, err) < 0)
+		return -1;
 	if (kvm_host_open(&vm->kvm, err) < 0)
 		return -1;
 	if (cfg->vcpus > (unsigned)vm->kvm.max_vcpus)
@@ -457,6 +466,8 @@ int vm_run(struct vm *vm)
 void vm_destroy(struct vm *vm)
 {
 	console_close(&vm->console);
+	unmap_file(&vm->kernel_file);
+	unmap_file(&vm->initrd_file);
 	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].vm)
 			vcpu_destroy(&vm->vcpus[i]);

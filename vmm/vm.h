@@ -22,6 +22,13 @@
 
 struct serial;
 
+/* A kernel or initrd image: a read-only file mapping, or built-in bytes. */
+struct mapped_file {
+	const uint8_t *data;
+	size_t len;
+	bool mapped;
+};
+
 struct vm {
 	struct vm_config cfg;
 	struct kvm_host kvm;
@@ -36,6 +43,7 @@ struct vm {
 	struct serial *serial;
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;
+	struct mapped_file kernel_file, initrd_file;   /* until loaded */
 
 	atomic_bool stopping;
 	int stop_status;
