@@ -11,29 +11,45 @@ void bus_read_all_ones(void *opaque, uint64_t offset, uint8_t *data, unsigned si
 	memset(data, 0xff, size);
 }
 
+static struct bus_map *map_alloc(size_t n)
+{
+	return calloc(1, sizeof(struct bus_map) + n * sizeof(struct bus_range *));
+}
+
 void bus_init(struct bus *bus, const char *name)
 {
 	memset(bus, 0, sizeof(*bus));
 	bus->name = name;
-	pthread_rwlock_init(&bus->lock, NULL);
+	pthread_mutex_init(&bus->update_lock, NULL);
+	atomic_store(&bus->map, map_alloc(0));
 }
 
 void bus_destroy(struct bus *bus)
 {
-	for (size_t i = 0; i < bus->nr_ranges; i++)
-		free(bus->ranges[i]);
-	free(bus->ranges);
-	pthread_rwlock_destroy(&bus->lock);
+	struct bus_map *map = atomic_load(&bus->map);
+
+	for (size_t i = 0; map && i < map->nr_ranges; i++)
+		free(map->ranges[i]);
+	free(map);
+	for (struct bus_map *m = bus->retired, *next; m; m = next) {
+		next = m->retired_next;
+		free(m);
+	}
+	for (struct bus_range *r = bus->removed, *next; r; r = next) {
+		next = r->removed_next;
+		free(r);
+	}
+	pthread_mutex_destroy(&bus->update_lock);
 }
 
-/* Index of the first range whose end lies above addr. */
-static size_t lower_bound(const struct bus *bus, uint64_t addr)
+/* Index of the first range whose end lies at or above addr. */
+static size_t lower_bound(const struct bus_map *map, uint64_t addr)
 {
-	size_t lo = 0, hi = bus->nr_ranges;
+	size_t lo = 0, hi = map->nr_ranges;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct bus_range *r = bus->ranges[mid];
+		const struct bus_range *r = map->ranges[mid];
 		if (r->base + (r->len - 1) < addr)
 			lo = mid + 1;
 		else
@@ -42,41 +58,27 @@ static size_t lower_bound(const struct bus *bus, uint64_t addr)
 	return lo;
 }
 
-static struct bus_range *find(const struct bus *bus, uint64_t addr)
+/* Publishes a map built from the current one with range inserted at i
+ * (when range is set) or the entry at i removed (when it is NULL). */
+static int replace_map(struct bus *bus, size_t i, struct bus_range *range)
 {
-	size_t i = lower_bound(bus, addr);
-	if (i < bus->nr_ranges && bus->ranges[i]->base <= addr)
-		return bus->ranges[i];
-	return NULL;
-}
+	struct bus_map *old = atomic_load(&bus->map);
+	size_t n = old->nr_ranges + (range ? 1 : -1);
+	struct bus_map *map = map_alloc(n);
 
-static int grow(struct bus *bus)
-{
-	size_t cap = bus->capacity ? bus->capacity * 2 : 16;
-	struct bus_range **r = realloc(bus->ranges, cap * sizeof(*r));
-	if (!r)
+	if (!map)
 		return -1;
-	bus->ranges = r;
-	bus->capacity = cap;
-	return 0;
-}
-
-static int insert(struct bus *bus, struct bus_range *range)
-{
-	uint64_t last = range->base + (range->len - 1);
-	size_t i = lower_bound(bus, range->base);
-
-	if (i < bus->nr_ranges && bus->ranges[i]->base <= last) {
-		errno = EEXIST;
-		return -1;
+	map->nr_ranges = n;
+	memcpy(map->ranges, old->ranges, i * sizeof(*old->ranges));
+	if (range) {
+		map->ranges[i] = range;
+		memcpy(&map->ranges[i + 1], &old->ranges[i], (old->nr_ranges - i) * sizeof(*old->ranges));
+	} else {
+		memcpy(&map->ranges[i], &old->ranges[i + 1], (old->nr_ranges - i - 1) * sizeof(*old->ranges));
 	}
-	if (bus->nr_ranges == bus->capacity && grow(bus) < 0) {
-		errno = ENOMEM;
-		return -1;
-	}
-	memmove(&bus->ranges[i + 1], &bus->ranges[i], (bus->nr_ranges - i) * sizeof(*bus->ranges));
-	bus->ranges[i] = range;
-	bus->nr_ranges++;
+	atomic_store_explicit(&bus->map, map, memory_order_release);
+	old->retired_next = bus->retired;
+	bus->retired = old;
 	return 0;
 }
 
@@ -93,9 +95,17 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len,
 		return -1;
 	}
 	*range = (struct bus_range){ .base = base, .len = len, .ops = ops, .opaque = opaque, .name = name };
-	pthread_rwlock_wrlock(&bus->lock);
-	int ret = insert(bus, range);
-	pthread_rwlock_unlock(&bus->lock);
+	pthread_mutex_lock(&bus->update_lock);
+	const struct bus_map *map = atomic_load(&bus->map);
+	size_t i = lower_bound(map, base);
+	int ret = -1;
+	if (i < map->nr_ranges && map->ranges[i]->base <= base + (len - 1))
+		errno = EEXIST;
+	else if (replace_map(bus, i, range) < 0)
+		errno = ENOMEM;
+	else
+		ret = 0;
+	pthread_mutex_unlock(&bus->update_lock);
 	if (ret < 0) {
 		int saved = errno;
 		free(range);
@@ -104,27 +114,54 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len,
 	return ret;
 }
 
+int bus_unregister(struct bus *bus, uint64_t base)
+{
+	int ret = -1;
+
+	pthread_mutex_lock(&bus->update_lock);
+	const struct bus_map *map = atomic_load(&bus->map);
+	size_t i = lower_bound(map, base);
+	if (i < map->nr_ranges && map->ranges[i]->base == base) {
+		struct bus_range *r = map->ranges[i];
+		if (replace_map(bus, i, NULL) == 0) {
+			/* A reader may still hold it: keep it until bus_destroy(). */
+			r->removed_next = bus->removed;
+			bus->removed = r;
+			ret = 0;
+		}
+	} else {
+		errno = ENOENT;
+	}
+	pthread_mutex_unlock(&bus->update_lock);
+	return ret;
+}
+
+void bus_for_each(const struct bus *bus, void (*fn)(const struct bus_range *r, void *ctx), void *ctx)
+{
+	const struct bus_map *map = atomic_load(&bus->map);
+
+	for (size_t i = 0; i < map->nr_ranges; i++)
+		fn(map->ranges[i], ctx);
+}
+
 /* Finds the device for addr and calls it, counting the access either way. */
 static const char *dispatch(struct bus *bus, uint64_t addr, uint8_t *data, unsigned size, bool write)
 {
-	const char *name = NULL;
+	const struct bus_map *map = atomic_load_explicit(&bus->map, memory_order_acquire);
+	size_t i = lower_bound(map, addr);
 
-	pthread_rwlock_rdlock(&bus->lock);
-	struct bus_range *r = find(bus, addr);
-	if (r) {
-		uint64_t offset = addr - r->base;
-		atomic_fetch_add_explicit(write ? &r->writes : &r->reads, 1, memory_order_relaxed);
-		if (write)
-			r->ops->write(r->opaque, offset, data, size);
-		else
-			r->ops->read(r->opaque, offset, data, size);
-		name = r->name;
-	}
-	pthread_rwlock_unlock(&bus->lock);
-	if (!name)
+	if (i == map->nr_ranges || map->ranges[i]->base > addr) {
 		atomic_fetch_add_explicit(write ? &bus->unclaimed_writes : &bus->unclaimed_reads, 1,
 					  memory_order_relaxed);
-	return name;
+		return NULL;
+	}
+	struct bus_range *r = map->ranges[i];
+	atomic_fetch_add_explicit(write ? &r->writes : &r->reads, 1, memory_order_relaxed);
+	if (write)
+		r->ops->write(r->opaque, addr - r->base, data, size);
+	else
+		r->ops->read(r->opaque, addr - r->base, data, size);
+	return r->name;
 }
 
 const char *bus_read(struct bus *bus, uint64_t addr, uint8_t *data, unsigned size)

@@ -3,6 +3,11 @@
  * ranges; a guest access is routed by binary search to the device that owns
  * the address, with the offset into its range. Ranges may not overlap.
  * Accesses nobody claims read as all ones and are counted.
+ *
+ * Lookups take no lock: the sorted map is replaced, never changed in place,
+ * so a device may (un)register ranges from inside an access (a PCI BAR that
+ * moves when the guest writes config space). Replaced maps and removed
+ * ranges are kept until bus_destroy(): this happens a few times per boot.
  */
 #ifndef VMM_BUS_H
 #define VMM_BUS_H
@@ -27,13 +32,21 @@ struct bus_range {
 	const char *name;
 	atomic_uint_fast64_t reads;
 	atomic_uint_fast64_t writes;
+	struct bus_range *removed_next;
+};
+
+struct bus_map {
+	size_t nr_ranges;
+	struct bus_map *retired_next;
+	struct bus_range *ranges[];   /* sorted by base */
 };
 
 struct bus {
 	const char *name;
-	pthread_rwlock_t lock;
-	struct bus_range **ranges;   /* sorted by base */
-	size_t nr_ranges, capacity;
+	pthread_mutex_t update_lock;
+	struct bus_map *_Atomic map;
+	struct bus_map *retired;          /* earlier maps, freed by bus_destroy() */
+	struct bus_range *removed;        /* unregistered ranges, freed by bus_destroy() */
 	atomic_uint_fast64_t unclaimed_reads;
 	atomic_uint_fast64_t unclaimed_writes;
 };
@@ -46,6 +59,10 @@ void bus_destroy(struct bus *bus);
 /* 0 on success, -1 (errno EEXIST, EINVAL or ENOMEM) when refused. */
 int bus_register(struct bus *bus, uint64_t base, uint64_t len,
 		 const struct bus_device_ops *ops, void *opaque, const char *name);
+/* Removes the range starting at base; -1 (errno ENOENT) if there is none. */
+int bus_unregister(struct bus *bus, uint64_t base);
+/* Calls fn for each range, in address order. */
+void bus_for_each(const struct bus *bus, void (*fn)(const struct bus_range *r, void *ctx), void *ctx);
 /* Dispatch one access; returns the name of the device, or NULL if unclaimed. */
 const char *bus_read(struct bus *bus, uint64_t addr, uint8_t *data, unsigned size);
 const char *bus_write(struct bus *bus, uint64_t addr, const uint8_t *data, unsigned size);

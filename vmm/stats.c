@@ -24,13 +24,24 @@ static void print_exits(FILE *out, const struct vm *vm)
 	}
 }
 
+struct print_ctx {
+	FILE *out;
+	const char *bus;
+};
+
+static void print_range(const struct bus_range *r, void *ctx)
+{
+	const struct print_ctx *p = ctx;
+
+	fprintf(p->out, "  %-4s 0x%08" PRIx64 " %-12s %12" PRIu64 " reads %12" PRIu64 " writes\n", p->bus,
+		r->base, r->name, (uint64_t)atomic_load(&r->reads), (uint64_t)atomic_load(&r->writes));
+}
+
 static void print_bus(FILE *out, const struct bus *bus)
 {
-	for (size_t i = 0; i < bus->nr_ranges; i++) {
-		const struct bus_range *r = bus->ranges[i];
-		fprintf(out, "  %-4s 0x%08" PRIx64 " %-12s %12" PRIu64 " reads %12" PRIu64 " writes\n", bus->name,
-			r->base, r->name, (uint64_t)atomic_load(&r->reads), (uint64_t)atomic_load(&r->writes));
-	}
+	struct print_ctx ctx = { out, bus->name };
+
+	bus_for_each(bus, print_range, &ctx);
 	fprintf(out, "  %-4s %-23s %12" PRIu64 " reads %12" PRIu64 " writes\n", bus->name, "(unclaimed)",
 		(uint64_t)atomic_load(&bus->unclaimed_reads), (uint64_t)atomic_load(&bus->unclaimed_writes));
 }

@@ -58,8 +58,8 @@ START_TEST(test_dispatch_offset_and_edges)
 	ck_assert_ptr_null(bus_read(&bus, 0x400, v, 1));
 	ck_assert_int_eq(r.reads, 1);
 	ck_assert_int_eq(r.writes, 1);
-	ck_assert_uint_eq(atomic_load(&bus.ranges[0]->reads), 1);
-	ck_assert_uint_eq(atomic_load(&bus.ranges[0]->writes), 1);
+	ck_assert_uint_eq(atomic_load(&bus.map->ranges[0]->reads), 1);
+	ck_assert_uint_eq(atomic_load(&bus.map->ranges[0]->writes), 1);
 }
 END_TEST
 
@@ -81,7 +81,7 @@ START_TEST(test_overlap_refused)
 	/* neighbours on both sides are fine */
 	ck_assert_int_eq(bus_register(&bus, 0xf0, 0x10, &rec_ops, &r, "below"), 0);
 	ck_assert_int_eq(bus_register(&bus, 0x110, 0x10, &rec_ops, &r, "above"), 0);
-	ck_assert_uint_eq(bus.nr_ranges, 3);
+	ck_assert_uint_eq(bus.map->nr_ranges, 3);
 }
 END_TEST
 
@@ -132,8 +132,8 @@ START_TEST(test_many_devices_in_any_order)
 		ck_assert_uint_eq(recs[i].offset, 0xf);
 		ck_assert_ptr_null(bus_read(&bus, 0x1000 + (uint64_t)i * 0x20 + 0x10, &v, 1));
 	}
-	for (size_t i = 1; i < bus.nr_ranges; i++)
-		ck_assert_uint_lt(bus.ranges[i - 1]->base, bus.ranges[i]->base);
+	for (size_t i = 1; i < bus.map->nr_ranges; i++)
+		ck_assert_uint_lt(bus.map->ranges[i - 1]->base, bus.map->ranges[i]->base);
 }
 END_TEST
 
@@ -151,6 +151,53 @@ START_TEST(test_write_only_device)
 }
 END_TEST
 
+/* A device that moves itself while being accessed, as a PCI BAR does. */
+struct mover {
+	struct bus *bus;
+	uint64_t base;
+	int writes;
+};
+
+static void mover_read(void *opaque, uint64_t offset, uint8_t *data, unsigned size)
+{
+	(void)opaque;
+	(void)offset;
+	memset(data, 0x11, size);
+}
+
+static void mover_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned size);
+static const struct bus_device_ops mover_ops = { mover_read, mover_write };
+
+static void mover_write(void *opaque, uint64_t offset, const uint8_t *data, unsigned size)
+{
+	struct mover *m = opaque;
+	(void)offset;
+	(void)data;
+	(void)size;
+	m->writes++;
+	ck_assert_int_eq(bus_unregister(m->bus, m->base), 0);
+	m->base += 0x100;
+	ck_assert_int_eq(bus_register(m->bus, m->base, 0x10, &mover_ops, m, "mover"), 0);
+}
+
+START_TEST(test_unregister_and_move_during_access)
+{
+	struct mover m = { &bus, 0x1000, 0 };
+	uint8_t v = 0;
+
+	ck_assert_int_eq(bus_register(&bus, 0x1000, 0x10, &mover_ops, &m, "mover"), 0);
+	ck_assert_str_eq(bus_write(&bus, 0x1004, &v, 1), "mover");
+	ck_assert_ptr_null(bus_read(&bus, 0x1004, &v, 1));
+	ck_assert_str_eq(bus_read(&bus, 0x1104, &v, 1), "mover");
+	ck_assert_uint_eq(v, 0x11);
+	ck_assert_int_eq(bus_unregister(&bus, 0x1104), -1);   /* not a base */
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(bus_unregister(&bus, 0x1100), 0);
+	ck_assert_ptr_null(bus_read(&bus, 0x1104, &v, 1));
+	ck_assert_uint_eq(bus.map->nr_ranges, 0);
+}
+END_TEST
+
 Suite *bus_suite(void)
 {
 	Suite *s = suite_create("bus");
@@ -163,6 +210,7 @@ Suite *bus_suite(void)
 	tcase_add_test(tc, test_unclaimed_reads_all_ones_and_counts);
 	tcase_add_test(tc, test_many_devices_in_any_order);
 	tcase_add_test(tc, test_write_only_device);
+	tcase_add_test(tc, test_unregister_and_move_during_access);
 	suite_add_tcase(s, tc);
 	return s;
 }
