@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block.h"
 #include "memmap.h"
 
 void cli_usage(FILE *out)
@@ -27,6 +28,9 @@ void cli_run_usage(FILE *out)
 	      "  --vcpus N          number of vCPUs (default 1)\n"
 	      "  --memory SIZE      guest RAM: MiB as a bare number, or with a K, M or G suffix (default 256)\n"
 	      "  --console MODE     stdio (default), file=PATH or none\n"
+	      "  --disk path=FILE[,cache=MODE][,readonly=on][,transport=pci|mmio][,serial=STR][,queues=N]\n"
+	      "                     a virtio-blk disk (repeatable); cache: none, writeback (default),\n"
+	      "                     writethrough, directsync, unsafe\n"
 	      "  --trace            print every VM exit on stderr\n"
 	      "  --stats            print exit and device counters on stderr when the VM stops\n"
 	      "\n"
@@ -101,6 +105,105 @@ static int parse_nonempty(const char *opt, const char *value, const char **out, 
 	return 0;
 }
 
+static int parse_flag(const char *key, const char *v, bool *out, struct vmm_error *err)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "yes")) {
+		*out = true;
+	} else if (!strcmp(v, "off") || !strcmp(v, "no")) {
+		*out = false;
+	} else {
+		return vmm_fail(err, VMM_EXIT_USAGE, "--disk %s=%s: expected on or off", key, v);
+	}
+	return 0;
+}
+
+static int copy_value(char *dst, size_t size, const char *key, const char *v, struct vmm_error *err)
+{
+	if (!*v || strlen(v) >= size)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--disk %s: needs a value of 1 to %zu characters", key, size - 1);
+	strcpy(dst, v);
+	return 0;
+}
+
+static int parse_disk_key(struct disk_config *d, const char *key, const char *v, struct vmm_error *err)
+{
+	if (!strcmp(key, "path"))
+		return copy_value(d->path, sizeof(d->path), key, v, err);
+	if (!strcmp(key, "serial"))
+		return copy_value(d->serial, sizeof(d->serial), key, v, err);
+	if (!strcmp(key, "readonly"))
+		return parse_flag(key, v, &d->readonly, err);
+	if (!strcmp(key, "cache")) {
+		if (block_cache_parse(v, &d->cache) < 0)
+			return vmm_fail(err, VMM_EXIT_USAGE,
+					"--disk cache=%s: expected none, writeback, writethrough, directsync or unsafe", v);
+		return 0;
+	}
+	if (!strcmp(key, "transport")) {
+		if (strcmp(v, "pci") && strcmp(v, "mmio"))
+			return vmm_fail(err, VMM_EXIT_USAGE, "--disk transport=%s: expected pci or mmio", v);
+		d->transport = strcmp(v, "pci") ? DISK_TRANSPORT_MMIO : DISK_TRANSPORT_PCI;
+		return 0;
+	}
+	if (!strcmp(key, "bus")) {
+		if (strcmp(v, "virtio"))
+			return vmm_fail(err, VMM_EXIT_USAGE, "--disk bus=%s: only bus=virtio is supported", v);
+		return 0;
+	}
+	if (!strcmp(key, "queues")) {
+		char *end;
+		unsigned long n = strtoul(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end || n < 1 || n > VMM_MAX_DISK_QUEUES)
+			return vmm_fail(err, VMM_EXIT_USAGE, "--disk queues=%s: expected 1 to %u", v, VMM_MAX_DISK_QUEUES);
+		d->queues = (unsigned)n;
+		return 0;
+	}
+	return vmm_fail(err, VMM_EXIT_USAGE, "--disk: unknown key '%s'", key);
+}
+
+/* path=FILE,key=value,... (virt-install's vocabulary); a first item without '=' is the path. */
+int cli_parse_disk(const char *spec, struct disk_config *d, struct vmm_error *err)
+{
+	char item[VMM_PATH_MAX + 16];
+
+	memset(d, 0, sizeof(*d));
+	d->cache = BLOCK_CACHE_WRITEBACK;
+	for (const char *p = spec, *end; *p; p = *end ? end + 1 : end) {
+		end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		size_t n = (size_t)(end - p);
+		if (n >= sizeof(item))
+			return vmm_fail(err, VMM_EXIT_USAGE, "--disk: an item is too long");
+		memcpy(item, p, n);
+		item[n] = 0;
+		char *eq = strchr(item, '=');
+		if (!eq && p == spec && n) {
+			if (copy_value(d->path, sizeof(d->path), "path", item, err) < 0)
+				return -1;
+			continue;
+		}
+		if (!eq)
+			return vmm_fail(err, VMM_EXIT_USAGE, "--disk: '%s' is not key=value", item);
+		*eq = 0;
+		if (parse_disk_key(d, item, eq + 1, err) < 0)
+			return -1;
+	}
+	if (!d->path[0])
+		return vmm_fail(err, VMM_EXIT_USAGE, "--disk %s: no path=FILE", spec);
+	return 0;
+}
+
+static int add_disk(const char *spec, struct vm_config *cfg, struct vmm_error *err)
+{
+	if (cfg->nr_disks == VMM_MAX_DISKS)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--disk: at most %d disks", VMM_MAX_DISKS);
+	if (cli_parse_disk(spec, &cfg->disks[cfg->nr_disks], err) < 0)
+		return -1;
+	cfg->nr_disks++;
+	return 0;
+}
+
 /* One `--name value` or `--name=value` option of `vmm run`. */
 static int parse_run_option(const char *name, const char *value, struct vm_config *cfg, struct vmm_error *err)
 {
@@ -116,12 +219,15 @@ static int parse_run_option(const char *name, const char *value, struct vm_confi
 		return parse_vcpus(value, &cfg->vcpus, err);
 	if (!strcmp(name, "--memory"))
 		return cli_parse_memory(value, &cfg->memory, err);
+	if (!strcmp(name, "--disk"))
+		return add_disk(value, cfg, err);
 	return parse_console(value, cfg, err);
 }
 
 static bool takes_value(const char *name)
 {
-	static const char *const names[] = { "--kernel", "--initrd", "--cmdline", "--vcpus", "--memory", "--console" };
+	static const char *const names[] = { "--kernel", "--initrd", "--cmdline", "--vcpus", "--memory", "--console",
+					     "--disk" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
 			return true;

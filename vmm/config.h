@@ -8,6 +8,34 @@
 #define VMM_MAX_VCPUS 254     /* xAPIC IDs in the MADT are 8-bit; 255 is broadcast */
 #define VMM_DEFAULT_MEMORY (256ull << 20)
 
+#define VMM_MAX_DISKS 8
+#define VMM_MAX_DISK_QUEUES 64
+#define VMM_DISK_SERIAL_MAX 20   /* virtio-blk GET_ID returns 20 bytes */
+#define VMM_PATH_MAX 4096
+
+/* QEMU's cache modes; see vmm/block.c for what each does. */
+enum block_cache {
+	BLOCK_CACHE_WRITEBACK,     /* page cache, write cache on: a flush is fdatasync */
+	BLOCK_CACHE_NONE,          /* O_DIRECT, write cache on: a flush is fdatasync */
+	BLOCK_CACHE_WRITETHROUGH,  /* page cache, write cache off: every write durable */
+	BLOCK_CACHE_DIRECTSYNC,    /* O_DIRECT, write cache off */
+	BLOCK_CACHE_UNSAFE,        /* page cache, flushes ignored */
+};
+
+enum disk_transport {
+	DISK_TRANSPORT_PCI,
+	DISK_TRANSPORT_MMIO,
+};
+
+struct disk_config {
+	char path[VMM_PATH_MAX];
+	enum block_cache cache;
+	bool readonly;
+	enum disk_transport transport;
+	char serial[VMM_DISK_SERIAL_MAX + 1];
+	unsigned queues;           /* 0: one per vCPU */
+};
+
 enum console_mode {
 	CONSOLE_STDIO,
 	CONSOLE_FILE,
@@ -24,6 +52,8 @@ struct vm_config {
 	const char *console_path;  /* CONSOLE_FILE */
 	bool trace;
 	bool stats;
+	struct disk_config disks[VMM_MAX_DISKS];
+	unsigned nr_disks;
 };
 
 #endif

@@ -34,27 +34,6 @@
 extern const uint8_t default_guest[];
 extern const uint64_t default_guest_size;
 
-static void kvm_set_gsi(void *ctx, uint32_t gsi, bool level)
-{
-	struct vm *vm = ctx;
-	struct kvm_irq_level irq = { .irq = gsi, .level = level };
-
-	ioctl(vm->fd, KVM_IRQ_LINE, &irq);
-}
-
-static void kvm_send_msi(void *ctx, uint64_t addr, uint32_t data)
-{
-	struct vm *vm = ctx;
-	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data };
-
-	ioctl(vm->fd, KVM_SIGNAL_MSI, &msi);
-}
-
-static const struct irq_controller_ops kvm_irqchip_ops = {
-	.set_gsi = kvm_set_gsi,
-	.send_msi = kvm_send_msi,
-};
-
 static void power_request_stop(void *ctx, int status, const char *reason)
 {
 	vm_request_stop(ctx, status, reason);
@@ -106,6 +85,9 @@ static int create_kvm_vm(struct vm *vm, struct vmm_error *err)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_CREATE_IRQCHIP failed: %s", strerror(errno));
 	if (ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_CREATE_PIT2 failed: %s", strerror(errno));
+	if (kvm_irq_init(&vm->kvm_irq, vm->fd, err) < 0)
+		return -1;
+	vm->irqchip = kvm_irq_controller(&vm->kvm_irq);
 	return 0;
 }
 
@@ -168,7 +150,9 @@ static int add_devices(struct vm *vm, struct vmm_error *err)
 				 ports[i].name) < 0)
 			return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot place %s at port 0x%x: %s",
 					ports[i].name, ports[i].port, strerror(errno));
-	return 0;
+	if (iothread_init(&vm->io) < 0 || pci_host_init(&vm->pci, &vm->pio, &vm->mmio, &vm->irqchip) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot set up the I/O thread and PCI host: %s", strerror(errno));
+	return disks_attach(vm, err);
 }
 
 /* Maps the whole file read-only. */
@@ -246,8 +230,10 @@ static int write_acpi_tables(struct vm *vm, struct vmm_error *err)
 
 static int load_guest(struct vm *vm, struct pvh_image *img, struct vmm_error *err)
 {
-	struct pvh_boot_params bp = { .cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "", .rsdp_addr = ACPI_TABLES_ADDR };
+	char cmdline[BOOT_CMDLINE_MAX + sizeof(vm->extra_cmdline)];
+	struct pvh_boot_params bp = { .cmdline = cmdline, .rsdp_addr = ACPI_TABLES_ADDR };
 
+	snprintf(cmdline, sizeof(cmdline), "%s%s", vm->cfg.cmdline ? vm->cfg.cmdline : "", vm->extra_cmdline);
 	int ret = load_kernel(vm, img, err);
 
 	if (ret == 0 && vm->cfg.initrd)
@@ -283,15 +269,15 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vmm_error *err)
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = *cfg;
 	vm->fd = vm->stop_event = vm->console_ready_event = -1;
+	vm->io.epfd = vm->io.stop_fd = -1;
 	vm->console.in_fd = vm->console.out_fd = -1;
 	vm->nr_vcpus = cfg->vcpus;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
-	vm->irqchip = (struct irq_controller){ &kvm_irqchip_ops, vm };
 	vm->power = (struct power_control){ power_request_stop, vm };
 
-	if (check_memory_size(cfg->memory, err) < 0 || open_input_files(vm, err) < 0)
+	if (check_memory_size(cfg->memory, err) < 0 || open_input_files(vm, err) < 0 || disks_open(vm, err) < 0)
 		return -1;
 	if (kvm_host_open(&vm->kvm, err) < 0)
 		return -1;
@@ -442,6 +428,10 @@ int vm_run(struct vm *vm)
 		fprintf(stderr, "vmm: signalfd: %s\n", strerror(errno));
 		return VMM_EXIT_RUNTIME;
 	}
+	if (iothread_start(&vm->io) < 0) {
+		fprintf(stderr, "vmm: cannot start the I/O thread\n");
+		return VMM_EXIT_RUNTIME;
+	}
 	for (; started < vm->nr_vcpus; started++) {
 		if (pthread_create(&vm->vcpus[started].thread, NULL, vcpu_thread, &vm->vcpus[started])) {
 			vm_request_stop(vm, VMM_EXIT_RUNTIME, "cannot start a vCPU thread");
@@ -453,6 +443,7 @@ int vm_run(struct vm *vm)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(vm->vcpus[i].thread, NULL);
+	iothread_stop(&vm->io);
 	close(sigfd);
 	pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
 	console_close(&vm->console);
@@ -472,6 +463,8 @@ void vm_destroy(struct vm *vm)
 		if (vm->vcpus[i].vm)
 			vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
+	iothread_destroy(&vm->io);
+	disks_close(vm);
 	serial_destroy(vm->serial);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
@@ -483,6 +476,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->stop_event);
 	if (vm->console_ready_event >= 0)
 		close(vm->console_ready_event);
+	kvm_irq_destroy(&vm->kvm_irq);
 	kvm_host_close(&vm->kvm);
 	pthread_mutex_destroy(&vm->stop_lock);
 }

@@ -12,11 +12,15 @@
 #include "bus.h"
 #include "config.h"
 #include "console.h"
+#include "disks.h"
 #include "error.h"
 #include "guest_mem.h"
+#include "iothread.h"
 #include "irq.h"
 #include "kvm.h"
+#include "kvm_irq.h"
 #include "memmap.h"
+#include "pci.h"
 #include "power.h"
 #include "vcpu.h"
 
@@ -37,7 +41,12 @@ struct vm {
 	struct guest_mem mem;
 	struct bus pio;
 	struct bus mmio;
+	struct kvm_irq kvm_irq;
 	struct irq_controller irqchip;
+	struct iothread io;
+	struct pci_host pci;
+	struct vm_disk disks[VMM_MAX_DISKS];
+	char extra_cmdline[512];   /* what the VMM adds to the kernel command line */
 	struct power_control power;
 	struct console console;
 	struct serial *serial;

@@ -20,7 +20,7 @@ static void fake_set_gsi(void *ctx, uint32_t gsi, bool level)
 		f->raises++;
 }
 
-static const struct irq_controller_ops fake_ops = { fake_set_gsi, NULL };
+static const struct irq_controller_ops fake_ops = { .set_gsi = fake_set_gsi };
 
 struct fake_console {
 	uint8_t out[64];
