@@ -212,6 +212,77 @@ case_info() {
 	expect_out "pvm host:"
 }
 
+# The virtio-blk guest writes, flushes and reads back; the host checks the image.
+blk_run() {
+	local transport=$1 cache=$2 seed=$3
+	rm -f "$work/disk.img"
+	truncate -s 16M "$work/disk.img"
+	run_vmm --kernel "$FIRMWARE/virtio_blk.elf" --vcpus 2 \
+		--disk "path=$work/disk.img,cache=$cache,transport=$transport,serial=test-serial-0123" \
+		--cmdline "transport=$transport seed=$seed sector=64"
+	expect_status 0
+	expect_out "virtio-blk over $transport"
+	expect_out 'serial: "test-serial-0123"'
+	expect_out "virtio-blk test passed"
+	python3 "$(dirname "$0")/blk_pattern.py" "$work/disk.img" "$seed" 64 >>"$work/out" ||
+		fail "image content after cache=$cache transport=$transport"
+}
+
+case_blk_pci() {
+	need_kvm
+	for cache in writeback none writethrough directsync unsafe; do blk_run pci $cache 3; done
+}
+
+case_blk_mmio() {
+	need_kvm
+	for cache in writeback none writethrough directsync unsafe; do blk_run mmio $cache 11; done
+}
+
+case_blk_readonly() {
+	need_kvm
+	truncate -s 16M "$work/disk.img"
+	run_vmm --kernel "$FIRMWARE/virtio_blk.elf" --disk "path=$work/disk.img,readonly=on"
+	expect_status 3
+	expect_out "a write did not return OK"
+	python3 "$(dirname "$0")/blk_pattern.py" "$work/disk.img" 0 0 0 >/dev/null || fail "a read-only image changed"
+}
+
+case_disk_errors() {
+	need_kvm
+	truncate -s 1000 "$work/odd.img"
+	truncate -s 1M "$work/disk.img"
+	local -a cases=(
+		"--disk path=$work/missing.img"
+		"--disk path=$work/odd.img"
+		"--disk path=$work/disk.img,cache=fast"
+		"--disk path=$work/disk.img,colour=red"
+		"--disk path=$work/disk.img,transport=isa"
+		"--disk path=$work/disk.img,queues=0"
+		"--disk path=$work/disk.img,serial=123456789012345678901"
+		"--disk cache=none"
+	)
+	for args in "${cases[@]}"; do
+		# shellcheck disable=SC2086
+		timeout 20 "$VMM" run $args </dev/null >"$work/out" 2>"$work/err"
+		status=$?
+		[ "$status" -eq 2 ] || fail "'vmm run $args': exit status $status, expected 2"
+		[ "$(wc -l <"$work/err")" -eq 1 ] || fail "'vmm run $args': expected one line on stderr"
+	done
+	# A second VMM may not open an image the first one is writing.
+	mkfifo "$work/in"
+	"$VMM" run --kernel "$FIRMWARE/echo.elf" --disk "$work/disk.img" <"$work/in" >"$work/out1" 2>&1 &
+	pid=$!
+	exec 3>"$work/in"
+	for _ in $(seq 100); do grep -q "echo ready" "$work/out1" && break; sleep 0.1; done
+	timeout 20 "$VMM" run --disk "$work/disk.img" </dev/null >"$work/out" 2>"$work/err"
+	status=$?
+	printf 'quit\n' >&3
+	exec 3>&-
+	wait $pid
+	expect_status 2
+	expect_err "in use by another process"
+}
+
 # The same guests under QEMU: identical output apart from the memory map,
 # and the same debug-exit status.
 case_qemu() {
@@ -226,13 +297,22 @@ case_qemu() {
 	run_vmm --cmdline "hello from the test"
 	vmm_lines=$(grep -vE '^ +[0-9a-f]{16}-|^ram: ' "$work/out" | tr -d '\r')
 	[ "$qemu_lines" = "$vmm_lines" ] || fail "output differs from QEMU's apart from the memory map"
-	timeout 120 "$qemu" "$FIRMWARE/smp.elf" "" 2 </dev/null >"$work/out" 2>"$work/err"
+	timeout 120 "$qemu" "$FIRMWARE/smp.elf" "" -smp 2 </dev/null >"$work/out" 2>"$work/err"
 	status=$?
 	expect_status 0
 	expect_out "2 of 2 cpus online"
 	timeout 120 "$qemu" "$FIRMWARE/exit_code.elf" "exit=21" </dev/null >"$work/out" 2>"$work/err"
 	status=$?
 	expect_status 43
+	# Our virtio-blk driver against QEMU's device: the check of the driver behind the blk tests.
+	truncate -s 16M "$work/disk.img"
+	timeout 120 "$qemu" "$FIRMWARE/virtio_blk.elf" "seed=21 sector=8" -drive "if=none,id=d0,file=$work/disk.img,format=raw" \
+		-device virtio-blk-pci,drive=d0,disable-legacy=on,serial=qemu-serial </dev/null >"$work/out" 2>"$work/err"
+	status=$?
+	expect_status 0
+	expect_out 'serial: "qemu-serial"'
+	expect_out "virtio-blk test passed"
+	python3 "$(dirname "$0")/blk_pattern.py" "$work/disk.img" 21 8 >/dev/null || fail "image after QEMU"
 }
 
 "case_${case_name//-/_}"
