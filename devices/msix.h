@@ -10,6 +10,9 @@
 
 #define MSIX_ENTRY_BYTES 16
 #define MSIX_NO_VECTOR 0xffff
+/* Message Control bits of the MSI-X capability */
+#define MSIX_CONTROL_ENABLE 0x8000
+#define MSIX_CONTROL_MASK 0x4000
 
 struct msix_entry {
 	uint32_t addr_lo, addr_hi, data, control;

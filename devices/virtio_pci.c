@@ -36,8 +36,6 @@
 #define CAP_LENGTH 12
 #define CAP_DATA 16
 #define MSIX_CONTROL 2
-#define MSIX_CONTROL_ENABLE 0x8000
-#define MSIX_CONTROL_MASK 0x4000
 
 #define ISR_QUEUE 1
 #define ISR_CONFIG 2

@@ -15,6 +15,9 @@ static const struct {
 	{ "memmap", memmap_suite },
 	{ "acpi", acpi_suite },
 	{ "ports", ports_suite },
+	{ "virtqueue", virtqueue_suite },
+	{ "pci", pci_suite },
+	{ "virtio_blk", virtio_blk_suite },
 };
 
 int main(int argc, char **argv)
@@ -28,6 +31,6 @@ int main(int argc, char **argv)
 		srunner_free(sr);
 		return failed ? 1 : 0;
 	}
-	fprintf(stderr, "usage: unit_tests SUITE (bus, serial, cli, pvh, memmap, acpi, ports)\n");
+	fprintf(stderr, "usage: unit_tests SUITE (see tests/CMakeLists.txt)\n");
 	return 2;
 }

@@ -11,5 +11,8 @@ Suite *pvh_suite(void);
 Suite *memmap_suite(void);
 Suite *acpi_suite(void);
 Suite *ports_suite(void);
+Suite *virtqueue_suite(void);
+Suite *pci_suite(void);
+Suite *virtio_blk_suite(void);
 
 #endif

@@ -1,0 +1,110 @@
+#include "fake_guest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void fake_guest_init(struct fake_guest *g, uint16_t queue_size)
+{
+	memset(g, 0, sizeof(*g));
+	g->ram = calloc(1, FAKE_RAM_SIZE);
+	g->mem.region[0] = (struct guest_mem_region){ 0, FAKE_RAM_SIZE, g->ram };
+	g->mem.nr_regions = 1;
+	g->size = queue_size;
+}
+
+void fake_guest_free(struct fake_guest *g)
+{
+	free(g->ram);
+	g->ram = NULL;
+}
+
+void *fake_ptr(struct fake_guest *g, uint64_t gpa)
+{
+	return g->ram + gpa;
+}
+
+void fake_queue_layout(struct fake_guest *g, struct virtqueue *vq)
+{
+	vq->mem = &g->mem;
+	vq->size = g->size;
+	vq->desc_gpa = FAKE_DESC_GPA;
+	vq->avail_gpa = FAKE_AVAIL_GPA;
+	vq->used_gpa = FAKE_USED_GPA;
+}
+
+uint16_t fake_add_chain(struct fake_guest *g, uint16_t first, const struct fake_buf *bufs, unsigned n, bool indirect)
+{
+	struct virtq_desc *table = indirect ? fake_ptr(g, FAKE_INDIRECT_GPA + first * 16u * 64u)
+					    : fake_ptr(g, FAKE_DESC_GPA);
+	uint16_t base = indirect ? 0 : first;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct virtq_desc *d = &table[base + i];
+		d->addr = bufs[i].gpa;
+		d->len = bufs[i].len;
+		d->flags = (uint16_t)((bufs[i].writable ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+		d->next = (uint16_t)(base + i + 1);
+	}
+	if (indirect) {
+		struct virtq_desc *d = &((struct virtq_desc *)fake_ptr(g, FAKE_DESC_GPA))[first];
+		*d = (struct virtq_desc){ FAKE_INDIRECT_GPA + first * 16u * 64u, (uint32_t)(n * 16), VIRTQ_DESC_F_INDIRECT, 0 };
+	}
+	return first;
+}
+
+uint16_t *fake_avail(struct fake_guest *g)
+{
+	return fake_ptr(g, FAKE_AVAIL_GPA);
+}
+
+uint16_t *fake_used(struct fake_guest *g)
+{
+	return fake_ptr(g, FAKE_USED_GPA);
+}
+
+void fake_publish(struct fake_guest *g, uint16_t head)
+{
+	uint16_t *avail = fake_avail(g);
+	avail[2 + g->avail_idx % g->size] = head;
+	g->avail_idx++;
+	__atomic_store_n(&avail[1], g->avail_idx, __ATOMIC_RELEASE);
+}
+
+uint16_t fake_used_pending(struct fake_guest *g)
+{
+	return (uint16_t)(__atomic_load_n(&fake_used(g)[1], __ATOMIC_ACQUIRE) - g->used_seen);
+}
+
+struct virtq_used_elem fake_next_used(struct fake_guest *g)
+{
+	struct virtq_used_elem *ring = (struct virtq_used_elem *)(fake_used(g) + 2);
+	return ring[g->used_seen++ % g->size];
+}
+
+static void rec_set_gsi(void *ctx, uint32_t gsi, bool level)
+{
+	struct irq_recorder *r = ctx;
+	if (gsi < 32)
+		r->level[gsi] = level;
+	if (level)
+		r->raises++;
+}
+
+static void rec_send_msi(void *ctx, uint64_t addr, uint32_t data)
+{
+	struct irq_recorder *r = ctx;
+	r->msis++;
+	r->last_msi_addr = addr;
+	r->last_msi_data = data;
+}
+
+static const struct irq_controller_ops recorder_ops = {
+	.set_gsi = rec_set_gsi,
+	.send_msi = rec_send_msi,
+};
+
+void irq_recorder_init(struct irq_recorder *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ctl = (struct irq_controller){ &recorder_ops, r };
+}

@@ -1,0 +1,337 @@
+/* virtio-blk against a temporary image through the real io_uring backend, in every cache mode. */
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fake_guest.h"
+#include "suites.h"
+#include "virtio_blk.h"
+
+#define T_IN 0
+#define T_OUT 1
+#define T_FLUSH 4
+#define T_GET_ID 8
+#define T_DISCARD 11
+#define T_WRITE_ZEROES 13
+#define IMAGE_BYTES (1u << 20)
+#define HDR_GPA 0x80000
+#define STATUS_GPA 0x90000
+#define BUF_GPA 0x100000
+
+static struct fake_guest g;
+static struct block_backend be;
+static struct virtio_blk *blk;
+static struct virtio_dev *vdev;
+static char image[64];
+static unsigned signals;
+
+static void t_signal_queue(void *t, unsigned q)
+{
+	(void)t;
+	(void)q;
+	signals++;
+}
+
+static void t_signal_config(void *t)
+{
+	(void)t;
+}
+
+static void t_nothing(void *t)
+{
+	(void)t;
+}
+
+static const struct virtio_transport_ops test_transport = { t_signal_queue, t_signal_config, t_nothing, t_nothing };
+
+static void start(enum block_cache cache, bool readonly, uint64_t features)
+{
+	struct vmm_error err;
+
+	strcpy(image, "vmm-blk-test-XXXXXX");
+	int fd = mkstemp(image);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, IMAGE_BYTES), 0);
+	close(fd);
+	fake_guest_init(&g, 64);
+	ck_assert_msg(block_open(&be, image, cache, readonly, 64, &err) == 0, "%s", err.msg);
+	blk = virtio_blk_create(&g.mem, &be, 1, "unit-test-serial");
+	ck_assert_ptr_nonnull(blk);
+	vdev = virtio_blk_dev(blk);
+	virtio_attach_transport(vdev, &test_transport, NULL);
+	virtio_set_driver_features(vdev, 1, 1);   /* VERSION_1 */
+	virtio_set_driver_features(vdev, 0, (uint32_t)features);
+	virtio_set_status(vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	fake_queue_layout(&g, &vdev->queues[0]);
+	virtio_queue_set_ready(vdev, 0, true);
+	virtio_set_status(vdev, 0xf);
+	ck_assert(virtio_driver_ok(vdev));
+	signals = 0;
+}
+
+static void stop(void)
+{
+	virtio_blk_destroy(blk);
+	block_close(&be);
+	fake_guest_free(&g);
+	unlink(image);
+}
+
+static void teardown(void)
+{
+	stop();
+}
+
+static void setup_writeback(void)
+{
+	start(BLOCK_CACHE_WRITEBACK, false, 0);
+}
+
+/* Builds request i (descriptors 4i..4i+2) without publishing it. */
+static uint16_t build(unsigned i, uint32_t type, uint64_t sector, uint64_t buf, uint32_t len, bool device_writes)
+{
+	uint32_t hdr[4] = { type, 0, (uint32_t)sector, (uint32_t)(sector >> 32) };
+	struct fake_buf bufs[3];
+	unsigned n = 0;
+
+	memcpy(fake_ptr(&g, HDR_GPA + 16 * i), hdr, 16);
+	*(uint8_t *)fake_ptr(&g, STATUS_GPA + i) = 0xee;
+	bufs[n++] = (struct fake_buf){ HDR_GPA + 16 * i, 16, false };
+	if (len)
+		bufs[n++] = (struct fake_buf){ buf, len, device_writes };
+	bufs[n++] = (struct fake_buf){ STATUS_GPA + i, 1, true };
+	return fake_add_chain(&g, (uint16_t)(4 * i), bufs, n, false);
+}
+
+static uint8_t status_of(unsigned i)
+{
+	return *(uint8_t *)fake_ptr(&g, STATUS_GPA + i);
+}
+
+/* Runs backend completions until n used entries are there (bounded). */
+static void wait_used(uint16_t n)
+{
+	for (int tries = 0; fake_used_pending(&g) < n && tries < 500; tries++) {
+		struct pollfd p = { .fd = be.event_fd, .events = POLLIN };
+		poll(&p, 1, 10);
+		virtio_blk_complete_io(blk);
+	}
+	ck_assert_uint_ge(fake_used_pending(&g), n);
+}
+
+static uint8_t request(uint32_t type, uint64_t sector, uint64_t buf, uint32_t len, bool device_writes)
+{
+	fake_publish(&g, build(0, type, sector, buf, len, device_writes));
+	virtio_queue_notify(vdev, 0);
+	wait_used(1);
+	fake_next_used(&g);
+	return status_of(0);
+}
+
+static void fill(uint64_t gpa, uint32_t len, uint8_t seed)
+{
+	uint8_t *p = fake_ptr(&g, gpa);
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 31 + seed);
+}
+
+static void check_file(uint64_t offset, uint64_t gpa, uint32_t len)
+{
+	uint8_t *got = malloc(len);
+	int fd = open(image, O_RDONLY);
+	ck_assert_int_eq(pread(fd, got, len, (off_t)offset), (ssize_t)len);
+	close(fd);
+	ck_assert_mem_eq(got, fake_ptr(&g, gpa), len);
+	free(got);
+}
+
+static void write_read_cycle(void)
+{
+	fill(BUF_GPA, 8192, 7);
+	ck_assert_uint_eq(request(T_OUT, 8, BUF_GPA, 8192, false), 0);
+	check_file(8 * 512, BUF_GPA, 8192);
+	ck_assert_uint_eq(request(T_FLUSH, 0, 0, 0, false), 0);
+	ck_assert_uint_eq(request(T_IN, 8, BUF_GPA + 0x10000, 8192, true), 0);
+	ck_assert_mem_eq(fake_ptr(&g, BUF_GPA + 0x10000), fake_ptr(&g, BUF_GPA), 8192);
+	/* A misaligned guest buffer (bounced under O_DIRECT). */
+	fill(BUF_GPA + 0x20001, 512, 9);
+	ck_assert_uint_eq(request(T_OUT, 100, BUF_GPA + 0x20001, 512, false), 0);
+	check_file(100 * 512, BUF_GPA + 0x20001, 512);
+	ck_assert_uint_eq(request(T_IN, 100, BUF_GPA + 0x30003, 512, true), 0);
+	ck_assert_mem_eq(fake_ptr(&g, BUF_GPA + 0x30003), fake_ptr(&g, BUF_GPA + 0x20001), 512);
+	ck_assert_uint_gt(signals, 0);
+}
+
+START_TEST(test_every_cache_mode)
+{
+	const enum block_cache modes[] = { BLOCK_CACHE_WRITEBACK, BLOCK_CACHE_NONE, BLOCK_CACHE_WRITETHROUGH,
+					   BLOCK_CACHE_DIRECTSYNC, BLOCK_CACHE_UNSAFE };
+	stop();
+	for (unsigned m = 0; m < 5; m++) {
+		start(modes[m], false, 1u << 11);
+		uint8_t wce;
+		vdev->ops->config_read(vdev, 32, &wce, 1);
+		bool write_cache = modes[m] != BLOCK_CACHE_WRITETHROUGH && modes[m] != BLOCK_CACHE_DIRECTSYNC;
+		ck_assert_uint_eq(wce, write_cache);
+		write_read_cycle();
+		if (m < 4)
+			stop();
+	}
+}
+END_TEST
+
+START_TEST(test_flush_completes_after_earlier_writes)
+{
+	uint16_t heads[9];
+
+	for (unsigned i = 0; i < 8; i++) {
+		fill(BUF_GPA + i * 0x10000, 65536, (uint8_t)i);
+		heads[i] = build(i, T_OUT, i * 128, BUF_GPA + i * 0x10000, 65536, false);
+	}
+	heads[8] = build(8, T_FLUSH, 0, 0, 0, false);
+	for (unsigned i = 0; i < 9; i++)
+		fake_publish(&g, heads[i]);
+	virtio_queue_notify(vdev, 0);
+	wait_used(9);
+	for (unsigned i = 0; i < 9; i++) {
+		struct virtq_used_elem e = fake_next_used(&g);
+		if (i < 8)
+			ck_assert_uint_ne(e.id, heads[8]);   /* the flush is the last to finish */
+		else
+			ck_assert_uint_eq(e.id, heads[8]);
+	}
+	for (unsigned i = 0; i < 9; i++)
+		ck_assert_uint_eq(status_of(i), 0);
+	for (unsigned i = 0; i < 8; i++)
+		check_file(i * 128 * 512, BUF_GPA + i * 0x10000, 65536);
+}
+END_TEST
+
+START_TEST(test_bad_requests)
+{
+	ck_assert_uint_eq(request(T_IN, IMAGE_BYTES / 512, BUF_GPA, 512, true), 1);       /* past the end */
+	ck_assert_uint_eq(request(T_IN, IMAGE_BYTES / 512 - 1, BUF_GPA, 1024, true), 1);  /* runs off the end */
+	ck_assert_uint_eq(request(T_IN, UINT64_MAX / 256, BUF_GPA, 512, true), 1);        /* sector overflows */
+	ck_assert_uint_eq(request(T_OUT, 0, BUF_GPA, 100, false), 1);                     /* not whole sectors */
+	ck_assert_uint_eq(request(77, 0, BUF_GPA, 512, true), 2);                          /* unknown type */
+	/* A header cut short. */
+	struct fake_buf short_hdr[] = { { HDR_GPA, 8, false }, { STATUS_GPA, 1, true } };
+	*(uint8_t *)fake_ptr(&g, STATUS_GPA) = 0xee;
+	fake_publish(&g, fake_add_chain(&g, 0, short_hdr, 2, false));
+	virtio_queue_notify(vdev, 0);
+	wait_used(1);
+	fake_next_used(&g);
+	ck_assert_uint_eq(status_of(0), 1);
+}
+END_TEST
+
+START_TEST(test_no_status_byte_needs_reset)
+{
+	struct fake_buf only_hdr = { HDR_GPA, 16, false };
+
+	fake_publish(&g, fake_add_chain(&g, 0, &only_hdr, 1, false));
+	virtio_queue_notify(vdev, 0);
+	ck_assert(vdev->status & VIRTIO_STATUS_NEEDS_RESET);
+	/* Nothing more is processed until the driver resets the device. */
+	fake_publish(&g, build(1, T_FLUSH, 0, 0, 0, false));
+	virtio_queue_notify(vdev, 0);
+	ck_assert_uint_eq(status_of(1), 0xee);
+}
+END_TEST
+
+START_TEST(test_get_id)
+{
+	memset(fake_ptr(&g, BUF_GPA), 0xaa, 32);
+	ck_assert_uint_eq(request(T_GET_ID, 0, BUF_GPA, 20, true), 0);
+	ck_assert_mem_eq(fake_ptr(&g, BUF_GPA), "unit-test-serial\0\0\0\0", 20);
+	ck_assert_uint_eq(*(uint8_t *)fake_ptr(&g, BUF_GPA + 20), 0xaa);
+}
+END_TEST
+
+static uint8_t range_request(uint32_t type, uint64_t sector, uint32_t count, uint32_t flags)
+{
+	uint32_t seg[4] = { (uint32_t)sector, (uint32_t)(sector >> 32), count, flags };
+	memcpy(fake_ptr(&g, BUF_GPA + 0x80000), seg, 16);
+	return request(type, 0, BUF_GPA + 0x80000, 16, false);
+}
+
+START_TEST(test_discard_and_write_zeroes)
+{
+	fill(BUF_GPA, 65536, 3);
+	ck_assert_uint_eq(request(T_OUT, 0, BUF_GPA, 65536, false), 0);
+	ck_assert_uint_eq(range_request(T_DISCARD, 0, 16, 0), 0);
+	ck_assert_uint_eq(range_request(T_WRITE_ZEROES, 16, 16, 0), 0);
+	ck_assert_uint_eq(range_request(T_WRITE_ZEROES, 32, 16, 1), 0);   /* may unmap */
+	memset(fake_ptr(&g, BUF_GPA + 0x40000), 0, 48 * 512);
+	check_file(0, BUF_GPA + 0x40000, 48 * 512);
+	check_file(48 * 512, BUF_GPA + 48 * 512, 65536 - 48 * 512);   /* the rest untouched */
+	ck_assert_uint_eq(range_request(T_DISCARD, 0, 8, 1), 2);           /* unmap flag on discard */
+	ck_assert_uint_eq(range_request(T_WRITE_ZEROES, 0, 8, 4), 2);      /* unknown flag */
+	ck_assert_uint_eq(range_request(T_DISCARD, IMAGE_BYTES / 512 - 4, 8, 0), 1);
+	ck_assert_uint_eq(request(T_DISCARD, 0, BUF_GPA, 20, false), 1);   /* not whole segments */
+}
+END_TEST
+
+START_TEST(test_read_only_disk)
+{
+	stop();
+	start(BLOCK_CACHE_WRITEBACK, true, 0);
+	ck_assert(vdev->device_features & (1ull << 5));   /* VIRTIO_BLK_F_RO */
+	ck_assert_uint_eq(request(T_OUT, 0, BUF_GPA, 512, false), 1);
+	ck_assert_uint_eq(range_request(T_DISCARD, 0, 8, 0), 1);
+	ck_assert_uint_eq(request(T_IN, 0, BUF_GPA, 512, true), 0);
+}
+END_TEST
+
+START_TEST(test_wce_toggle)
+{
+	stop();
+	start(BLOCK_CACHE_WRITEBACK, false, 1u << 11);
+	uint8_t off = 0;
+	vdev->ops->config_write(vdev, 32, &off, 1);
+	ck_assert(!be.write_cache);
+	write_read_cycle();
+	virtio_set_status(vdev, 0);   /* a reset restores the mode's default */
+	ck_assert(be.write_cache);
+}
+END_TEST
+
+START_TEST(test_config_space)
+{
+	uint64_t capacity;
+	uint32_t seg_max;
+	uint16_t queues;
+
+	vdev->ops->config_read(vdev, 0, (uint8_t *)&capacity, 8);
+	vdev->ops->config_read(vdev, 12, (uint8_t *)&seg_max, 4);
+	vdev->ops->config_read(vdev, 34, (uint8_t *)&queues, 2);
+	ck_assert_uint_eq(capacity, IMAGE_BYTES / 512);
+	ck_assert_uint_eq(seg_max, VIRTQ_MAX_CHAIN - 2);
+	ck_assert_uint_eq(queues, 1);
+	uint8_t beyond[4] = { 1, 1, 1, 1 };
+	vdev->ops->config_read(vdev, 4096, beyond, 4);
+	ck_assert_uint_eq(beyond[0] | beyond[3], 0);
+}
+END_TEST
+
+Suite *virtio_blk_suite(void)
+{
+	Suite *s = suite_create("virtio_blk");
+	TCase *tc = tcase_create("virtio_blk");
+
+	tcase_add_checked_fixture(tc, setup_writeback, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_every_cache_mode);
+	tcase_add_test(tc, test_flush_completes_after_earlier_writes);
+	tcase_add_test(tc, test_bad_requests);
+	tcase_add_test(tc, test_no_status_byte_needs_reset);
+	tcase_add_test(tc, test_get_id);
+	tcase_add_test(tc, test_discard_and_write_zeroes);
+	tcase_add_test(tc, test_read_only_disk);
+	tcase_add_test(tc, test_wce_toggle);
+	tcase_add_test(tc, test_config_space);
+	suite_add_tcase(s, tc);
+	return s;
+}
