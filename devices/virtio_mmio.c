@@ -39,6 +39,7 @@ struct mmio_kick {
 	struct virtio_mmio *vm;
 	unsigned queue;
 	int fd;
+	bool bound;
 };
 
 struct virtio_mmio {
@@ -50,7 +51,6 @@ struct virtio_mmio {
 	uint32_t interrupt_status;
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
 	struct mmio_kick *kicks;
-	bool kicks_bound;
 };
 
 static void set_interrupt(struct virtio_mmio *vm, uint32_t set, uint32_t clear)
@@ -219,35 +219,31 @@ static void mmio_activate(void *t)
 		return;
 	for (unsigned q = 0; q < vm->vdev->nr_queues; q++) {
 		struct mmio_kick *k = &vm->kicks[q];
-		if (!vm->vdev->queues[q].ready)
+		if (!vm->vdev->queues[q].ready || k->fd < 0)
 			continue;
-		k->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (k->fd < 0)
+		if (ctl->ops->ioeventfd(ctl->ctx, k->fd, IOEVENT_MMIO, vm->base + REG_QUEUE_NOTIFY, 4, true, q, true) < 0)
 			continue;
-		if (ctl->ops->ioeventfd(ctl->ctx, k->fd, IOEVENT_MMIO, vm->base + REG_QUEUE_NOTIFY, 4, true, q, true) < 0 ||
-		    iothread_add(vm->io, k->fd, kick, k) < 0) {
-			close(k->fd);
-			k->fd = -1;
-		}
+		if (iothread_add(vm->io, k->fd, kick, k) < 0)
+			ctl->ops->ioeventfd(ctl->ctx, k->fd, IOEVENT_MMIO, vm->base + REG_QUEUE_NOTIFY, 4, true, q, false);
+		else
+			k->bound = true;
 	}
-	vm->kicks_bound = true;
 }
 
+/* The eventfds stay open until destroy, for the reason given in virtio_pci.c. */
 static void mmio_deactivate(void *t)
 {
 	struct virtio_mmio *vm = t;
 	struct irq_controller *ctl = vm->irq.ctl;
 
-	for (unsigned q = 0; vm->kicks_bound && q < vm->vdev->nr_queues; q++) {
+	for (unsigned q = 0; q < vm->vdev->nr_queues; q++) {
 		struct mmio_kick *k = &vm->kicks[q];
-		if (k->fd < 0)
+		if (!k->bound)
 			continue;
 		ctl->ops->ioeventfd(ctl->ctx, k->fd, IOEVENT_MMIO, vm->base + REG_QUEUE_NOTIFY, 4, true, q, false);
 		iothread_remove(vm->io, k->fd);
-		close(k->fd);
-		k->fd = -1;
+		k->bound = false;
 	}
-	vm->kicks_bound = false;
 }
 
 static void mmio_signal_queue(void *t, unsigned q)
@@ -287,7 +283,7 @@ struct virtio_mmio *virtio_mmio_create(struct virtio_dev *vdev, struct bus *mmio
 		return NULL;
 	}
 	for (unsigned q = 0; q < vdev->nr_queues; q++)
-		vm->kicks[q] = (struct mmio_kick){ vm, q, -1 };
+		vm->kicks[q] = (struct mmio_kick){ vm, q, io ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1, false };
 	virtio_attach_transport(vdev, &mmio_transport_ops, vm);
 	return vm;
 }
@@ -297,6 +293,9 @@ void virtio_mmio_destroy(struct virtio_mmio *vm)
 	if (!vm)
 		return;
 	mmio_deactivate(vm);
+	for (unsigned q = 0; q < vm->vdev->nr_queues; q++)
+		if (vm->kicks[q].fd >= 0)
+			close(vm->kicks[q].fd);
 	free(vm->kicks);
 	free(vm);
 }

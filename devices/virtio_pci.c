@@ -44,6 +44,7 @@ struct kick {
 	struct virtio_pci *vp;
 	unsigned queue;
 	int fd;
+	bool bound;        /* registered with KVM and the I/O thread */
 };
 
 struct virtio_pci {
@@ -329,18 +330,20 @@ static void kick(void *arg)
 		virtio_queue_notify(k->vp->vdev, k->queue);
 }
 
+/* The eventfds live as long as the device: a kick the I/O thread is already
+ * handling when they are unbound then reads an empty eventfd, never a
+ * descriptor that was closed and reused. */
 static void unbind_kicks(struct virtio_pci *vp)
 {
 	for (unsigned q = 0; vp->kicks_bound_at && q < vp->vdev->nr_queues; q++) {
 		struct kick *k = &vp->kicks[q];
-		if (k->fd < 0)
+		if (!k->bound)
 			continue;
 		vp->irq->ops->ioeventfd(vp->irq->ctx, k->fd, IOEVENT_MMIO,
 					vp->kicks_bound_at + VIRTIO_PCI_NOTIFY + q * VIRTIO_PCI_NOTIFY_MULTIPLIER,
 					0, false, 0, false);
 		iothread_remove(vp->io, k->fd);
-		close(k->fd);
-		k->fd = -1;
+		k->bound = false;
 	}
 	vp->kicks_bound_at = 0;
 }
@@ -354,17 +357,15 @@ static void bind_kicks(struct virtio_pci *vp)
 	vp->kicks_bound_at = bar;
 	for (unsigned q = 0; q < vp->vdev->nr_queues; q++) {
 		struct kick *k = &vp->kicks[q];
-		if (!vp->vdev->queues[q].ready)
-			continue;
-		k->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (k->fd < 0)
+		if (!vp->vdev->queues[q].ready || k->fd < 0)
 			continue;
 		uint64_t addr = bar + VIRTIO_PCI_NOTIFY + q * VIRTIO_PCI_NOTIFY_MULTIPLIER;
-		if (vp->irq->ops->ioeventfd(vp->irq->ctx, k->fd, IOEVENT_MMIO, addr, 0, false, 0, true) < 0 ||
-		    iothread_add(vp->io, k->fd, kick, k) < 0) {
-			close(k->fd);
-			k->fd = -1;
-		}
+		if (vp->irq->ops->ioeventfd(vp->irq->ctx, k->fd, IOEVENT_MMIO, addr, 0, false, 0, true) < 0)
+			continue;
+		if (iothread_add(vp->io, k->fd, kick, k) < 0)
+			vp->irq->ops->ioeventfd(vp->irq->ctx, k->fd, IOEVENT_MMIO, addr, 0, false, 0, false);
+		else
+			k->bound = true;
 	}
 }
 
@@ -488,7 +489,7 @@ struct virtio_pci *virtio_pci_create(struct virtio_dev *vdev, struct irq_control
 		return NULL;
 	}
 	for (unsigned q = 0; q < vdev->nr_queues; q++)
-		vp->kicks[q] = (struct kick){ vp, q, -1 };
+		vp->kicks[q] = (struct kick){ vp, q, io ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1, false };
 	build_config_space(vp, class_code);
 	transport_reset(vp);
 	virtio_attach_transport(vdev, &vp_transport_ops, vp);
@@ -506,6 +507,9 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 		return;
 	if (vp->kicks && vp->kicks_bound_at)
 		unbind_kicks(vp);
+	for (unsigned q = 0; vp->kicks && q < vp->vdev->nr_queues; q++)
+		if (vp->kicks[q].fd >= 0)
+			close(vp->kicks[q].fd);
 	if (vp->msix.table)
 		msix_destroy(&vp->msix);
 	free(vp->queue_vector);

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include <stdio.h>
 #include "memmap.h"
 #include "suites.h"
 
@@ -120,6 +121,59 @@ START_TEST(test_commands)
 }
 END_TEST
 
+START_TEST(test_disk_options)
+{
+	struct disk_config d;
+	struct vmm_error err = { 0 };
+
+	ck_assert_int_eq(cli_parse_disk("path=/tmp/a.img", &d, &err), 0);
+	ck_assert_str_eq(d.path, "/tmp/a.img");
+	ck_assert_int_eq(d.cache, BLOCK_CACHE_WRITEBACK);
+	ck_assert_int_eq(d.transport, DISK_TRANSPORT_PCI);
+	ck_assert(!d.readonly);
+	ck_assert_uint_eq(d.queues, 0);
+	ck_assert_int_eq(cli_parse_disk("/tmp/b.img,bus=virtio,cache=none,readonly=on,transport=mmio,"
+					"serial=ABCDEFGHIJKLMNOPQRST,queues=4", &d, &err), 0);
+	ck_assert_str_eq(d.path, "/tmp/b.img");
+	ck_assert_int_eq(d.cache, BLOCK_CACHE_NONE);
+	ck_assert(d.readonly);
+	ck_assert_int_eq(d.transport, DISK_TRANSPORT_MMIO);
+	ck_assert_str_eq(d.serial, "ABCDEFGHIJKLMNOPQRST");
+	ck_assert_uint_eq(d.queues, 4);
+	const char *modes[] = { "writeback", "none", "writethrough", "directsync", "unsafe" };
+	for (int m = 0; m < 5; m++) {
+		char spec[64];
+		snprintf(spec, sizeof(spec), "path=x,cache=%s", modes[m]);
+		ck_assert_int_eq(cli_parse_disk(spec, &d, &err), 0);
+		ck_assert_int_eq(d.cache, (enum block_cache)m);
+	}
+	const char *bad[] = { "", "cache=none", "path=", "path=x,cache=fast", "path=x,readonly=maybe",
+			      "path=x,transport=usb", "path=x,bus=ide", "path=x,queues=0", "path=x,queues=65",
+			      "path=x,queues=2x", "path=x,serial=ABCDEFGHIJKLMNOPQRSTU", "path=x,speed=9",
+			      "path=x,novalue" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.status = 0;
+		ck_assert_msg(cli_parse_disk(bad[i], &d, &err) == -1, "'%s' accepted", bad[i]);
+		ck_assert_int_eq(err.status, VMM_EXIT_USAGE);
+	}
+}
+END_TEST
+
+START_TEST(test_repeated_disks)
+{
+	struct cli cli;
+	struct vmm_error err = { 0 };
+
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--disk", "path=a", "--disk=path=b,transport=mmio"), 0);
+	ck_assert_uint_eq(cli.run.nr_disks, 2);
+	ck_assert_str_eq(cli.run.disks[1].path, "b");
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--disk", "a", "--disk", "b", "--disk", "c", "--disk", "d",
+			       "--disk", "e", "--disk", "f", "--disk", "g", "--disk", "h"), 0);
+	EXPECT_ERROR("at most 8 disks", "run", "--disk", "a", "--disk", "b", "--disk", "c", "--disk", "d",
+		     "--disk", "e", "--disk", "f", "--disk", "g", "--disk", "h", "--disk", "i");
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -130,6 +184,8 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_memory_sizes);
 	tcase_add_test(tc, test_bad_run_options);
 	tcase_add_test(tc, test_commands);
+	tcase_add_test(tc, test_disk_options);
+	tcase_add_test(tc, test_repeated_disks);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -316,6 +316,40 @@ START_TEST(test_config_space)
 }
 END_TEST
 
+START_TEST(test_second_queue)
+{
+	struct vmm_error err;
+
+	stop();
+	strcpy(image, "vmm-blk-test-XXXXXX");
+	int fd = mkstemp(image);
+	ck_assert_int_eq(ftruncate(fd, IMAGE_BYTES), 0);
+	close(fd);
+	fake_guest_init(&g, 64);
+	ck_assert_int_eq(block_open(&be, image, BLOCK_CACHE_WRITEBACK, false, 128, &err), 0);
+	blk = virtio_blk_create(&g.mem, &be, 2, NULL);
+	vdev = virtio_blk_dev(blk);
+	virtio_attach_transport(vdev, &test_transport, NULL);
+	virtio_set_driver_features(vdev, 1, 1);
+	virtio_set_driver_features(vdev, 0, 1u << 12);   /* MQ */
+	virtio_set_status(vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	fake_queue_layout(&g, &vdev->queues[1]);
+	virtio_queue_set_ready(vdev, 1, true);
+	virtio_set_status(vdev, 0xf);
+	uint16_t num_queues;
+	vdev->ops->config_read(vdev, 34, (uint8_t *)&num_queues, 2);
+	ck_assert_uint_eq(num_queues, 2);
+	fill(BUF_GPA, 4096, 5);
+	fake_publish(&g, build(0, T_OUT, 3, BUF_GPA, 4096, false));
+	virtio_queue_notify(vdev, 0);   /* queue 0 is not ready: nothing happens */
+	ck_assert_uint_eq(status_of(0), 0xee);
+	virtio_queue_notify(vdev, 1);
+	wait_used(1);
+	ck_assert_uint_eq(status_of(0), 0);
+	check_file(3 * 512, BUF_GPA, 4096);
+}
+END_TEST
+
 Suite *virtio_blk_suite(void)
 {
 	Suite *s = suite_create("virtio_blk");
@@ -332,6 +366,7 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, test_read_only_disk);
 	tcase_add_test(tc, test_wce_toggle);
 	tcase_add_test(tc, test_config_space);
+	tcase_add_test(tc, test_second_queue);
 	suite_add_tcase(s, tc);
 	return s;
 }
