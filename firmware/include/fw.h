@@ -85,9 +85,18 @@ unsigned smp_cpu_count(void);
  * guest_ap_main(); returns how many did, the bootstrap processor included. */
 unsigned smp_start_aps(void);
 uint32_t lapic_id(void);
+/* Software-enables this CPU's local APIC, which then accepts interrupts. */
+void lapic_enable(void);
+void lapic_eoi(void);
+/* A periodic local APIC timer on vector, so that a CPU waiting in hlt wakes up. */
+void lapic_timer_start(uint8_t vector, uint32_t count);
+void lapic_timer_stop(void);
 
 /* trap.c */
 void trap_init_cpu(unsigned cpu);
+/* Runs fn for interrupt vector (32-255), then signals end of interrupt to the local APIC. */
+void irq_set_handler(uint8_t vector, void (*fn)(void));
+static inline void irq_wait(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
 /* Runs fn(arg) in ring 3 with IOPL=3 and returns what it returned. */
 uint64_t run_in_ring3(uint64_t (*fn)(void *), void *arg);
 

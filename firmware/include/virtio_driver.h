@@ -40,6 +40,7 @@ struct fw_vring {
 
 struct vdev {
 	bool mmio;
+	bool msix;                                          /* queue 0 interrupts on an MSI-X vector */
 	volatile uint8_t *common, *isr, *device, *notify;   /* PCI */
 	uint32_t notify_multiplier;
 	volatile uint8_t *regs;                             /* MMIO */
@@ -52,13 +53,16 @@ int virtio_pci_open(struct vdev *d, unsigned slot);
 int virtio_mmio_open(struct vdev *d, uint64_t base);
 /* Resets, acknowledges and negotiates: returns the features both sides have, or 0 on failure. */
 uint64_t virtio_negotiate(struct vdev *d, uint64_t wanted);
+/* PCI: MSI-X on, table entry 0 sending vector to this CPU; call before the queues are set up. */
+int virtio_pci_enable_msix(struct vdev *d, unsigned slot, uint8_t vector);
 int virtio_queue_setup(struct vdev *d, unsigned q, struct fw_vring *vr);
 void virtio_driver_ok(struct vdev *d);
 uint8_t virtio_status(struct vdev *d);
 void virtio_config_read(struct vdev *d, unsigned off, void *buf, unsigned len);
 /* Publishes n new heads starting at the current avail index, and kicks if the device wants it. */
 void virtio_publish(struct vdev *d, unsigned q, struct fw_vring *vr, const uint16_t *heads, unsigned n);
-/* Waits for one used entry (bounded); returns its id, or -1 on timeout. */
-int virtio_wait_used(struct fw_vring *vr, uint32_t *len);
+/* Waits for one used entry (bounded), polling, or sleeping until an
+ * interrupt when the device has one; returns its id, or -1 on timeout. */
+int virtio_wait_used(struct vdev *d, struct fw_vring *vr, uint32_t *len);
 
 #endif

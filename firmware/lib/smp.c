@@ -10,6 +10,15 @@
 #define SVR_APIC_ENABLED 0x100
 #define LAPIC_ICR_LOW 0x300
 #define LAPIC_ICR_HIGH 0x310
+#define LAPIC_EOI 0xb0
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_INITIAL 0x380
+#define LAPIC_TIMER_DIVIDE 0x3e0
+#define LVT_MASKED 0x10000
+#define LVT_PERIODIC 0x20000
+#define SPURIOUS_VECTOR 0xff
+#define PIC_MASTER_DATA 0x21
+#define PIC_SLAVE_DATA 0xa1
 #define ICR_INIT 0x00004500
 #define ICR_STARTUP 0x00004600
 #define ICR_PENDING 0x00001000
@@ -36,6 +45,34 @@ static void send_ipi(uint8_t apic_id, uint32_t command)
 		cpu_relax();
 }
 
+void lapic_enable(void)
+{
+	/* Interrupts come through the local APIC only. A BIOS that ran before
+	 * us (SeaBIOS under QEMU) leaves the 8259s routing the timer to vector 8,
+	 * which would look like a double fault: mask them. */
+	outb(PIC_MASTER_DATA, 0xff);
+	outb(PIC_SLAVE_DATA, 0xff);
+	*lapic_reg(LAPIC_SVR) = SVR_APIC_ENABLED | SPURIOUS_VECTOR;
+}
+
+void lapic_eoi(void)
+{
+	*lapic_reg(LAPIC_EOI) = 0;
+}
+
+void lapic_timer_start(uint8_t vector, uint32_t count)
+{
+	*lapic_reg(LAPIC_TIMER_DIVIDE) = 0xb;   /* divide by 1 */
+	*lapic_reg(LAPIC_LVT_TIMER) = LVT_PERIODIC | vector;
+	*lapic_reg(LAPIC_TIMER_INITIAL) = count;
+}
+
+void lapic_timer_stop(void)
+{
+	*lapic_reg(LAPIC_LVT_TIMER) = LVT_MASKED;
+	*lapic_reg(LAPIC_TIMER_INITIAL) = 0;
+}
+
 unsigned smp_cpu_count(void)
 {
 	uint8_t ids[FW_MAX_CPUS];
@@ -55,7 +92,7 @@ unsigned smp_start_aps(void)
 	uint32_t self = lapic_id();
 	unsigned expected = 1;
 
-	*lapic_reg(LAPIC_SVR) |= SVR_APIC_ENABLED;
+	lapic_enable();
 	memcpy((void *)AP_TRAMPOLINE, ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
 	for (int i = 0; i < n; i++) {
 		if (ids[i] == self)

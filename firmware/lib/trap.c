@@ -45,6 +45,7 @@ extern const char user_return[];
 uint64_t user_call(uint64_t (*fn)(void *), void *arg, void *stack_top, uint64_t *saved_rsp);
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
+static void (*irq_handlers[256])(void);
 static struct tss64 tss[FW_MAX_CPUS] __attribute__((aligned(16)));
 static uint64_t user_saved_rsp[FW_MAX_CPUS];
 static uint8_t user_stacks[FW_MAX_CPUS][USER_STACK_SIZE] __attribute__((aligned(16)));
@@ -119,9 +120,20 @@ uint64_t run_in_ring3(uint64_t (*fn)(void *), void *arg)
 	return user_call(fn, arg, stack, &user_saved_rsp[cpu]);
 }
 
+void irq_set_handler(uint8_t vector, void (*fn)(void))
+{
+	irq_handlers[vector] = fn;
+}
+
 void fw_trap(struct trap_frame *f)
 {
 	uint64_t cr2 = 0;
+
+	if (f->vector >= 32 && irq_handlers[f->vector]) {
+		irq_handlers[f->vector]();
+		lapic_eoi();
+		return;
+	}
 
 	if (f->vector == 14)
 		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));

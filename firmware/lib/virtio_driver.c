@@ -17,9 +17,11 @@ void pci_write32(unsigned slot, unsigned off, uint32_t v);
 #define CC_DF 0x04
 #define CC_GFSELECT 0x08
 #define CC_GF 0x0c
+#define CC_MSIX_CONFIG 0x10
 #define CC_STATUS 0x14
 #define CC_Q_SELECT 0x16
 #define CC_Q_SIZE 0x18
+#define CC_Q_MSIX 0x1a
 #define CC_Q_ENABLE 0x1c
 #define CC_Q_NOFF 0x1e
 #define CC_Q_DESC 0x20
@@ -45,6 +47,8 @@ void pci_write32(unsigned slot, unsigned off, uint32_t v);
 #define MMIO_CONFIG 0x100
 
 #define USED_WAIT_CYCLES 20000000000ull
+#define NO_VECTOR 0xffff
+#define MSI_ADDRESS 0xfee00000u   /* physical destination APIC 0 */
 
 static void w8(volatile uint8_t *p, uint8_t v) { *p = v; }
 static void w16(volatile uint8_t *p, uint16_t v) { *(volatile uint16_t *)p = v; }
@@ -92,6 +96,26 @@ int virtio_pci_open(struct vdev *d, unsigned slot)
 			d->device = p;
 	}
 	return d->common && d->notify && d->isr && d->device ? 0 : -1;
+}
+
+int virtio_pci_enable_msix(struct vdev *d, unsigned slot, uint8_t vector)
+{
+	for (unsigned cap = pci_read32(slot, 0x34) & 0xfc; cap; cap = (pci_read32(slot, cap) >> 8) & 0xfc) {
+		uint32_t head = pci_read32(slot, cap);
+		if ((head & 0xff) != 0x11)
+			continue;
+		uint32_t table = pci_read32(slot, cap + 4);
+		volatile uint8_t *entry = (volatile uint8_t *)(uintptr_t)(pci_bar(slot, table & 7) + (table & ~7u));
+		w32(entry, MSI_ADDRESS);
+		w32(entry + 4, 0);
+		w32(entry + 8, vector);
+		w32(entry + 12, 0);   /* unmasked */
+		pci_write32(slot, cap, head | 0x80000000u);   /* MSI-X Enable */
+		w16(d->common + CC_MSIX_CONFIG, NO_VECTOR);
+		d->msix = true;
+		return 0;
+	}
+	return -1;
 }
 
 int virtio_mmio_open(struct vdev *d, uint64_t base)
@@ -176,6 +200,11 @@ int virtio_queue_setup(struct vdev *d, unsigned q, struct fw_vring *vr)
 	w64(d->common + CC_Q_DRIVER, avail);
 	w64(d->common + CC_Q_DEVICE, used);
 	d->notify_off[q] = r16(d->common + CC_Q_NOFF);
+	if (d->msix) {
+		w16(d->common + CC_Q_MSIX, 0);
+		if (r16(d->common + CC_Q_MSIX) != 0)
+			return -1;
+	}
 	w16(d->common + CC_Q_ENABLE, 1);
 	return 0;
 }
@@ -219,14 +248,27 @@ void virtio_publish(struct vdev *d, unsigned q, struct fw_vring *vr, const uint1
 		kick(d, q);
 }
 
-int virtio_wait_used(struct fw_vring *vr, uint32_t *len)
+static bool nothing_used(struct fw_vring *vr)
+{
+	return __atomic_load_n(&vr->used.idx, __ATOMIC_ACQUIRE) == vr->last_used;
+}
+
+int virtio_wait_used(struct vdev *d, struct fw_vring *vr, uint32_t *len)
 {
 	uint64_t deadline = rdtsc() + USED_WAIT_CYCLES;
 
-	while (__atomic_load_n(&vr->used.idx, __ATOMIC_ACQUIRE) == vr->last_used) {
+	while (nothing_used(vr)) {
 		if (rdtsc() > deadline)
 			return -1;
-		cpu_relax();
+		if (!d->msix) {
+			cpu_relax();
+			continue;
+		}
+		/* Ask for an interrupt at the next used entry, look once more, then sleep. */
+		__atomic_store_n(&vr->avail.used_event, vr->last_used, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (nothing_used(vr))
+			irq_wait();
 	}
 	unsigned slot = vr->last_used++ % FW_QUEUE_SIZE;
 	if (len)

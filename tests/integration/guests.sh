@@ -224,6 +224,7 @@ blk_run() {
 	expect_out "virtio-blk over $transport"
 	expect_out 'serial: "test-serial-0123"'
 	expect_out "virtio-blk test passed"
+	if [ "$transport" = pci ]; then expect_out "msi-x interrupts:"; fi
 	python3 "$(dirname "$0")/blk_pattern.py" "$work/disk.img" "$seed" 64 >>"$work/out" ||
 		fail "image content after cache=$cache transport=$transport"
 }
@@ -311,6 +312,7 @@ case_qemu() {
 	status=$?
 	expect_status 0
 	expect_out 'serial: "qemu-serial"'
+	expect_out "msi-x interrupts:"
 	expect_out "virtio-blk test passed"
 	python3 "$(dirname "$0")/blk_pattern.py" "$work/disk.img" 21 8 >/dev/null || fail "image after QEMU"
 }
