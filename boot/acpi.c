@@ -1,6 +1,6 @@
 /*
  * ACPI table builder (ACPI 6.5: 5.2.5 RSDP, 5.2.6 table header, 5.2.8 XSDT,
- * 5.2.12 MADT). Tables are laid out one after another, 16-byte aligned,
+ * 5.2.12 MADT; MCFG from the PCI Firmware Specification 3.2, 4.1.2). Tables are laid out one after another, 16-byte aligned,
  * after the RSDP; every table gets its checksum last.
  */
 #include "acpi.h"
@@ -109,14 +109,35 @@ static struct acpi_header *build_madt(struct builder *b, unsigned nr_cpus)
 	return (struct acpi_header *)t;
 }
 
+/* The ECAM window: bus 0-255 of segment 0. */
+static struct acpi_header *build_mcfg(struct builder *b)
+{
+	struct {
+		uint64_t base;
+		uint16_t segment;
+		uint8_t start_bus, end_bus;
+		uint32_t reserved;
+	} __attribute__((packed)) alloc = { PCI_ECAM_BASE, 0, 0, (uint8_t)(PCI_ECAM_SIZE / MiB - 1), 0 };
+	size_t len = sizeof(struct acpi_header) + 8 + sizeof(alloc);
+	uint8_t *t = reserve(b, len);
+
+	if (!t)
+		return NULL;
+	header_init((struct acpi_header *)t, "MCFG", (uint32_t)len, 1);
+	memcpy(t + sizeof(struct acpi_header) + 8, &alloc, sizeof(alloc));
+	table_finish((struct acpi_header *)t);
+	return (struct acpi_header *)t;
+}
+
 size_t acpi_build(uint8_t *buf, size_t size, const struct acpi_config *cfg)
 {
 	struct builder b = { buf, size, 0, cfg->base };
 	struct acpi_rsdp *rsdp = reserve(&b, sizeof(*rsdp));
 	struct acpi_header *madt = rsdp ? build_madt(&b, cfg->nr_cpus) : NULL;
-	const struct acpi_header *tables[] = { madt };
+	struct acpi_header *mcfg = madt ? build_mcfg(&b) : NULL;
+	const struct acpi_header *tables[] = { madt, mcfg };
 	size_t nr_tables = sizeof(tables) / sizeof(tables[0]);
-	uint8_t *xsdt = madt ? reserve(&b, sizeof(struct acpi_header) + 8 * nr_tables) : NULL;
+	uint8_t *xsdt = mcfg ? reserve(&b, sizeof(struct acpi_header) + 8 * nr_tables) : NULL;
 
 	if (!xsdt)
 		return 0;

@@ -1,6 +1,7 @@
 /*
- * ACPI tables for the guest (ACPI 6.5, chapter 5): RSDP, XSDT and the MADT
- * that lists the processors and the IOAPIC.
+ * ACPI tables for the guest (ACPI 6.5, chapter 5): RSDP, XSDT, the MADT
+ * that lists the processors and the IOAPIC, and the MCFG that announces
+ * the PCI ECAM window.
  */
 #ifndef BOOT_ACPI_H
 #define BOOT_ACPI_H

@@ -27,6 +27,9 @@ size_t memmap_e820(const struct memmap *map, struct e820_entry *out, size_t max)
 
 	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]) && n < max; i++)
 		out[n++] = entries[i];
+	/* MCFG's ECAM window must be reserved for Linux to use it. */
+	if (n < max)
+		out[n++] = (struct e820_entry){ PCI_ECAM_BASE, PCI_ECAM_SIZE, E820_RESERVED };
 	if (map->nr_ram > 1 && n < max)
 		out[n++] = (struct e820_entry){ map->ram[1].gpa, map->ram[1].size, E820_RAM };
 	return n;

@@ -51,7 +51,14 @@ static const uint8_t *madt_of(unsigned nr_cpus)
 	const uint8_t *xsdt = at(u64(buf + 24));
 	ck_assert_mem_eq(xsdt, "XSDT", 4);
 	ck_assert_uint_eq(sum(xsdt, u32(xsdt + 4)), 0);
-	ck_assert_uint_eq(u32(xsdt + 4), 36 + 8);       /* one table */
+	ck_assert_uint_eq(u32(xsdt + 4), 36 + 2 * 8);   /* MADT and MCFG */
+	const uint8_t *mcfg = at(u64(xsdt + 44));
+	ck_assert_mem_eq(mcfg, "MCFG", 4);
+	ck_assert_uint_eq(u32(mcfg + 4), 36 + 8 + 16);
+	ck_assert_uint_eq(sum(mcfg, u32(mcfg + 4)), 0);
+	ck_assert_uint_eq(u64(mcfg + 44), PCI_ECAM_BASE);
+	ck_assert_uint_eq(mcfg[54], 0);                 /* buses 0 ... */
+	ck_assert_uint_eq(mcfg[55], 255);               /* ... to 255 */
 	const uint8_t *madt = at(u64(xsdt + 36));
 	ck_assert_mem_eq(madt, "APIC", 4);
 	ck_assert_uint_eq(sum(madt, u32(madt + 4)), 0);

@@ -244,7 +244,7 @@ START_TEST(test_start_info)
 	memcpy(&mod, ram + si.modlist_paddr, sizeof(mod));
 	ck_assert_uint_eq(mod.paddr, 0x800000);
 	ck_assert_uint_eq(mod.size, 1234);
-	ck_assert_uint_eq(si.memmap_entries, 4);
+	ck_assert_uint_eq(si.memmap_entries, 5);
 	memcpy(mm, ram + si.memmap_paddr, si.memmap_entries * sizeof(mm[0]));
 	ck_assert_uint_eq(mm[3].addr, 1 * MiB);
 	ck_assert_uint_eq(mm[3].addr + mm[3].size, RAM);
