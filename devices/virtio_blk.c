@@ -204,6 +204,9 @@ static void submit_rw(struct blk_request *req, uint32_t type, uint64_t sector)
 
 	if (!is_read && blk->be->readonly)
 		return fail_request(req, VIRTIO_BLK_S_IOERR);
+	/* Data the device reads must be readable, data it writes writable (5.2.6). */
+	if ((is_read ? c->out_len : c->in_len) != 0)
+		return fail_request(req, VIRTIO_BLK_S_IOERR);
 	if (bytes % SECTOR_SIZE || !range_ok(blk, sector, bytes))
 		return fail_request(req, VIRTIO_BLK_S_IOERR);
 	req->used_len = (uint32_t)(is_read ? bytes : 0) + 1;

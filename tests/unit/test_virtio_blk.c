@@ -216,6 +216,8 @@ START_TEST(test_bad_requests)
 	ck_assert_uint_eq(request(T_IN, UINT64_MAX / 256, BUF_GPA, 512, true), 1);        /* sector overflows */
 	ck_assert_uint_eq(request(T_OUT, 0, BUF_GPA, 100, false), 1);                     /* not whole sectors */
 	ck_assert_uint_eq(request(77, 0, BUF_GPA, 512, true), 2);                          /* unknown type */
+	ck_assert_uint_eq(request(T_IN, 0, BUF_GPA, 512, false), 1);                       /* read into read-only buffers */
+	ck_assert_uint_eq(request(T_OUT, 0, BUF_GPA, 512, true), 1);                       /* write from writable buffers */
 	/* A header cut short. */
 	struct fake_buf short_hdr[] = { { HDR_GPA, 8, false }, { STATUS_GPA, 1, true } };
 	*(uint8_t *)fake_ptr(&g, STATUS_GPA) = 0xee;
