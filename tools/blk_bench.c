@@ -150,9 +150,9 @@ static void run(struct bench *b, double seconds)
 	for (unsigned s = 0; s < b->depth; s++)
 		prepare(b, s);
 	publish(b, old);
+	/* Like fio, each completed request is replaced at once, not in batches. */
 	while (now() < end) {
 		wait_for_used(b);
-		old = b->avail_idx;
 		uint16_t idx = __atomic_load_n(&used(b)[1], __ATOMIC_ACQUIRE);
 		for (; b->used_seen != idx; b->used_seen++) {
 			unsigned s = ring[b->used_seen % QUEUE_SIZE].id / 3;
@@ -161,9 +161,10 @@ static void run(struct bench *b, double seconds)
 				exit(1);
 			}
 			b->done++;
+			old = b->avail_idx;
 			prepare(b, s);
+			publish(b, old);
 		}
-		publish(b, old);
 	}
 }
 

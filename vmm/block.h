@@ -34,6 +34,7 @@ struct block_backend {
 
 	struct io_uring ring;
 	bool ring_ready;
+	bool fixed_file;               /* the image is registered with the ring */
 	int event_fd;                  /* signalled when completions are waiting */
 	unsigned depth;                /* operations in flight at most */
 	unsigned inflight;
