@@ -59,7 +59,7 @@ struct pci_function_ops {
 };
 
 struct pci_bar {
-	uint64_t size;          /* 0: not implemented */
+	uint64_t size;          /* 0: the function has no such BAR */
 	uint32_t flags;         /* PCI_BAR_IO, PCI_BAR_MEM64, PCI_BAR_PREFETCH */
 	uint64_t mapped_at;     /* 0: not on the bus */
 };

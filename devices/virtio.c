@@ -170,13 +170,6 @@ void virtio_signal_used(struct virtio_dev *vdev, unsigned q)
 		vdev->transport_ops->signal_queue(vdev->transport, q);
 }
 
-void virtio_config_changed(struct virtio_dev *vdev)
-{
-	vdev->config_generation++;
-	if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
-		vdev->transport_ops->signal_config(vdev->transport);
-}
-
 void virtio_needs_reset(struct virtio_dev *vdev)
 {
 	if (vdev->status & VIRTIO_STATUS_NEEDS_RESET)

@@ -102,6 +102,5 @@ bool virtio_has_feature(const struct virtio_dev *vdev, unsigned bit);
 void virtio_signal_used(struct virtio_dev *vdev, unsigned q);
 /* The driver broke the rules: set DEVICE_NEEDS_RESET and tell it. */
 void virtio_needs_reset(struct virtio_dev *vdev);
-void virtio_config_changed(struct virtio_dev *vdev);
 
 #endif
