@@ -115,7 +115,8 @@ void msix_table_read(struct msix *m, uint64_t offset, uint8_t *data, unsigned si
 
 void msix_table_write(struct msix *m, uint64_t offset, const uint8_t *data, unsigned size)
 {
-	if (offset >= (uint64_t)m->nr * MSIX_ENTRY_BYTES || size > m->nr * MSIX_ENTRY_BYTES - offset)
+	/* An access may not straddle two entries (6.8.2: DWORD or QWORD aligned). */
+	if (offset >= (uint64_t)m->nr * MSIX_ENTRY_BYTES || offset % MSIX_ENTRY_BYTES + size > MSIX_ENTRY_BYTES)
 		return;
 	unsigned v = (unsigned)(offset / MSIX_ENTRY_BYTES);
 	pthread_mutex_lock(&m->lock);
