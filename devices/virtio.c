@@ -111,6 +111,8 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status)
 		bool event_idx = virtio_has_feature(vdev, VIRTIO_F_EVENT_IDX);
 		for (unsigned i = 0; i < vdev->nr_queues; i++)
 			vdev->queues[i].event_idx = event_idx;
+		if (vdev->ops->driver_ok)
+			vdev->ops->driver_ok(vdev);
 		vdev->transport_ops->activate(vdev->transport);
 	}
 	pthread_mutex_unlock(&vdev->lock);

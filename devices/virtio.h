@@ -41,6 +41,8 @@ struct virtio_device_ops {
 	void (*queue_notify)(struct virtio_dev *vdev, unsigned q);
 	/* Forget in-flight work: the driver reset the device. */
 	void (*reset)(struct virtio_dev *vdev);
+	/* Optional: the driver set DRIVER_OK; the negotiated features are final. */
+	void (*driver_ok)(struct virtio_dev *vdev);
 };
 
 /* What the core needs from the transport it sits on. */

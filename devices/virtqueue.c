@@ -166,6 +166,11 @@ int virtq_pop(struct virtqueue *vq, struct virtq_chain *chain)
 	}
 }
 
+void virtq_unpop(struct virtqueue *vq, uint16_t n)
+{
+	vq->last_avail = (uint16_t)(vq->last_avail - n);
+}
+
 void virtq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 {
 	struct virtq_used_elem *e = &vq->used_ring[vq->used_idx % vq->size];

@@ -60,6 +60,8 @@ int virtq_enable(struct virtqueue *vq);
 void virtq_reset(struct virtqueue *vq);
 /* 1: a chain was taken; 0: nothing available; -1: the driver broke the ring rules. */
 int virtq_pop(struct virtqueue *vq, struct virtq_chain *chain);
+/* Puts back the last n chains taken and not yet pushed. */
+void virtq_unpop(struct virtqueue *vq, uint16_t n);
 /* Returns a chain to the driver with len bytes written. */
 void virtq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 /* Whether the driver wants an interrupt for what was pushed since the last one. */

@@ -31,6 +31,9 @@ void cli_run_usage(FILE *out)
 	      "  --disk path=FILE[,cache=MODE][,readonly=on][,transport=pci|mmio][,serial=STR][,queues=N]\n"
 	      "                     a virtio-blk disk (repeatable); cache: none, writeback (default),\n"
 	      "                     writethrough, directsync, unsafe\n"
+	      "  --network tap=NAME|bridge=BR[,mac=MAC][,transport=pci|mmio][,model=virtio]\n"
+	      "                     a virtio-net NIC on a tap (created if missing) or on a new tap\n"
+	      "                     added to bridge BR (repeatable)\n"
 	      "  --trace            print every VM exit on stderr\n"
 	      "  --stats            print exit and device counters on stderr when the VM stops\n"
 	      "\n"
@@ -142,7 +145,7 @@ static int parse_disk_key(struct disk_config *d, const char *key, const char *v,
 	if (!strcmp(key, "transport")) {
 		if (strcmp(v, "pci") && strcmp(v, "mmio"))
 			return vmm_fail(err, VMM_EXIT_USAGE, "--disk transport=%s: expected pci or mmio", v);
-		d->transport = strcmp(v, "pci") ? DISK_TRANSPORT_MMIO : DISK_TRANSPORT_PCI;
+		d->transport = strcmp(v, "pci") ? VIRTIO_TRANSPORT_MMIO : VIRTIO_TRANSPORT_PCI;
 		return 0;
 	}
 	if (!strcmp(key, "bus")) {
@@ -194,6 +197,83 @@ int cli_parse_disk(const char *spec, struct disk_config *d, struct vmm_error *er
 	return 0;
 }
 
+static int parse_mac(const char *v, uint8_t mac[6], struct vmm_error *err)
+{
+	unsigned b[6];
+	char tail;
+
+	if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6 ||
+	    strlen(v) != 17)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--network mac=%s: expected six hex bytes like 52:54:00:12:34:56", v);
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	if (mac[0] & 1)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--network mac=%s: a multicast address cannot be a NIC's", v);
+	return 0;
+}
+
+static int parse_nic_key(struct nic_config *n, const char *key, const char *v, bool first, struct vmm_error *err)
+{
+	if (first && (!strcmp(key, "tap") || !strcmp(key, "bridge"))) {
+		n->backend = strcmp(key, "tap") ? NIC_BRIDGE : NIC_TAP;
+		return copy_value(n->ifname, sizeof(n->ifname), key, v, err);
+	}
+	if (!strcmp(key, "mac")) {
+		n->mac_set = true;
+		return parse_mac(v, n->mac, err);
+	}
+	if (!strcmp(key, "model")) {
+		if (strcmp(v, "virtio"))
+			return vmm_fail(err, VMM_EXIT_USAGE, "--network model=%s: only model=virtio is available", v);
+		return 0;
+	}
+	if (!strcmp(key, "transport")) {
+		if (strcmp(v, "pci") && strcmp(v, "mmio"))
+			return vmm_fail(err, VMM_EXIT_USAGE, "--network transport=%s: expected pci or mmio", v);
+		n->transport = strcmp(v, "pci") ? VIRTIO_TRANSPORT_MMIO : VIRTIO_TRANSPORT_PCI;
+		return 0;
+	}
+	return vmm_fail(err, VMM_EXIT_USAGE, "--network: unknown or misplaced key '%s' (tap= or bridge= comes first)", key);
+}
+
+/* tap=NAME|bridge=BR[,model=virtio][,mac=MAC][,transport=pci|mmio] */
+int cli_parse_nic(const char *spec, struct nic_config *n, struct vmm_error *err)
+{
+	char item[64];
+	bool first = true;
+
+	memset(n, 0, sizeof(*n));
+	for (const char *p = spec, *end; *p; p = *end ? end + 1 : end, first = false) {
+		end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		size_t len = (size_t)(end - p);
+		if (len >= sizeof(item))
+			return vmm_fail(err, VMM_EXIT_USAGE, "--network: an item is too long");
+		memcpy(item, p, len);
+		item[len] = 0;
+		char *eq = strchr(item, '=');
+		if (!eq)
+			return vmm_fail(err, VMM_EXIT_USAGE, "--network: '%s' is not key=value", item);
+		*eq = 0;
+		if (parse_nic_key(n, item, eq + 1, first, err) < 0)
+			return -1;
+	}
+	if (!n->ifname[0])
+		return vmm_fail(err, VMM_EXIT_USAGE, "--network %s: expected tap=NAME or bridge=BR", spec);
+	return 0;
+}
+
+static int add_nic(const char *spec, struct vm_config *cfg, struct vmm_error *err)
+{
+	if (cfg->nr_nics == VMM_MAX_NICS)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--network: at most %d NICs", VMM_MAX_NICS);
+	if (cli_parse_nic(spec, &cfg->nics[cfg->nr_nics], err) < 0)
+		return -1;
+	cfg->nr_nics++;
+	return 0;
+}
+
 static int add_disk(const char *spec, struct vm_config *cfg, struct vmm_error *err)
 {
 	if (cfg->nr_disks == VMM_MAX_DISKS)
@@ -221,13 +301,15 @@ static int parse_run_option(const char *name, const char *value, struct vm_confi
 		return cli_parse_memory(value, &cfg->memory, err);
 	if (!strcmp(name, "--disk"))
 		return add_disk(value, cfg, err);
+	if (!strcmp(name, "--network"))
+		return add_nic(value, cfg, err);
 	return parse_console(value, cfg, err);
 }
 
 static bool takes_value(const char *name)
 {
 	static const char *const names[] = { "--kernel", "--initrd", "--cmdline", "--vcpus", "--memory", "--console",
-					     "--disk" };
+					     "--disk", "--network" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
 			return true;

@@ -24,6 +24,8 @@ struct cli {
 int cli_parse(int argc, char **argv, struct cli *out, struct vmm_error *err);
 /* "2048" is MiB (virt-install style); K, M and G suffixes are KiB, MiB and GiB. */
 int cli_parse_memory(const char *s, uint64_t *bytes, struct vmm_error *err);
+/* One --network value. */
+int cli_parse_nic(const char *spec, struct nic_config *n, struct vmm_error *err);
 /* One --disk value. */
 int cli_parse_disk(const char *spec, struct disk_config *d, struct vmm_error *err);
 void cli_usage(FILE *out);

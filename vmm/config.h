@@ -22,18 +22,33 @@ enum block_cache {
 	BLOCK_CACHE_UNSAFE,        /* page cache, flushes ignored */
 };
 
-enum disk_transport {
-	DISK_TRANSPORT_PCI,
-	DISK_TRANSPORT_MMIO,
+enum virtio_transport_kind {
+	VIRTIO_TRANSPORT_PCI,
+	VIRTIO_TRANSPORT_MMIO,
 };
 
 struct disk_config {
 	char path[VMM_PATH_MAX];
 	enum block_cache cache;
 	bool readonly;
-	enum disk_transport transport;
+	enum virtio_transport_kind transport;
 	char serial[VMM_DISK_SERIAL_MAX + 1];
 	unsigned queues;           /* 0: one per vCPU */
+};
+
+#define VMM_MAX_NICS 8
+
+enum nic_backend {
+	NIC_TAP,          /* an existing tap, or one created for the VM */
+	NIC_BRIDGE,       /* a new tap added to an existing bridge */
+};
+
+struct nic_config {
+	enum nic_backend backend;
+	char ifname[16];  /* the tap, or the bridge */
+	uint8_t mac[6];
+	bool mac_set;
+	enum virtio_transport_kind transport;
 };
 
 enum console_mode {
@@ -54,6 +69,8 @@ struct vm_config {
 	bool stats;
 	struct disk_config disks[VMM_MAX_DISKS];
 	unsigned nr_disks;
+	struct nic_config nics[VMM_MAX_NICS];
+	unsigned nr_nics;
 };
 
 #endif

@@ -4,18 +4,16 @@
 
 #include "block.h"
 #include "error.h"
+#include "virtio_attach.h"
 
 struct vm;
 struct virtio_blk;
-struct virtio_pci;
-struct virtio_mmio;
 
 struct vm_disk {
 	struct block_backend be;
 	bool open;
 	struct virtio_blk *blk;
-	struct virtio_pci *pci;
-	struct virtio_mmio *mmio;
+	struct virtio_attachment transport;
 };
 
 /* Opens and locks every image; runs before /dev/kvm is opened. */

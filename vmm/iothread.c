@@ -10,6 +10,7 @@
 struct watch {
 	iothread_fn *fn;
 	void *arg;
+	int fd;
 	struct watch *next;
 };
 
@@ -57,7 +58,7 @@ int iothread_add(struct iothread *t, int fd, iothread_fn *fn, void *arg)
 
 	if (!w)
 		return -1;
-	*w = (struct watch){ fn, arg, t->watches };
+	*w = (struct watch){ fn, arg, fd, t->watches };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
 	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		free(w);
@@ -65,6 +66,18 @@ int iothread_add(struct iothread *t, int fd, iothread_fn *fn, void *arg)
 	}
 	t->watches = w;
 	return 0;
+}
+
+int iothread_enable(struct iothread *t, int fd, bool on)
+{
+	struct watch *w = t->watches;
+
+	while (w && w->fd != fd)
+		w = w->next;
+	if (!w)
+		return -1;
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = w };
+	return epoll_ctl(t->epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
 void iothread_remove(struct iothread *t, int fd)

@@ -24,6 +24,8 @@ int iothread_init(struct iothread *t);
 int iothread_start(struct iothread *t);
 /* Watches fd for input; fn(arg) runs on the I/O thread when it is readable. */
 int iothread_add(struct iothread *t, int fd, iothread_fn *fn, void *arg);
+/* Pauses or resumes a watch without giving it up. */
+int iothread_enable(struct iothread *t, int fd, bool on);
 void iothread_remove(struct iothread *t, int fd);
 /* Stops and joins the thread; handlers do not run after this returns. */
 void iothread_stop(struct iothread *t);

@@ -152,7 +152,9 @@ static int add_devices(struct vm *vm, struct vmm_error *err)
 					ports[i].name, ports[i].port, strerror(errno));
 	if (iothread_init(&vm->io) < 0 || pci_host_init(&vm->pci, &vm->pio, &vm->mmio, &vm->irqchip) < 0)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot set up the I/O thread and PCI host: %s", strerror(errno));
-	return disks_attach(vm, err);
+	if (disks_attach(vm, err) < 0)
+		return -1;
+	return nics_attach(vm, err);
 }
 
 /* Maps the whole file read-only. */
@@ -277,7 +279,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vmm_error *err)
 	bus_init(&vm->mmio, "mmio");
 	vm->power = (struct power_control){ power_request_stop, vm };
 
-	if (check_memory_size(cfg->memory, err) < 0 || open_input_files(vm, err) < 0 || disks_open(vm, err) < 0)
+	if (check_memory_size(cfg->memory, err) < 0 || open_input_files(vm, err) < 0 || disks_open(vm, err) < 0 ||
+	    nics_open(vm, err) < 0)
 		return -1;
 	if (kvm_host_open(&vm->kvm, err) < 0)
 		return -1;
@@ -465,6 +468,7 @@ void vm_destroy(struct vm *vm)
 	free(vm->vcpus);
 	iothread_destroy(&vm->io);
 	disks_close(vm);
+	nics_close(vm);
 	serial_destroy(vm->serial);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "console.h"
 #include "disks.h"
+#include "nics.h"
 #include "error.h"
 #include "guest_mem.h"
 #include "iothread.h"
@@ -46,6 +47,8 @@ struct vm {
 	struct iothread io;
 	struct pci_host pci;
 	struct vm_disk disks[VMM_MAX_DISKS];
+	struct vm_nic nics[VMM_MAX_NICS];
+	unsigned nr_mmio_devices;
 	char extra_cmdline[512];   /* what the VMM adds to the kernel command line */
 	struct power_control power;
 	struct console console;

@@ -129,7 +129,7 @@ START_TEST(test_disk_options)
 	ck_assert_int_eq(cli_parse_disk("path=/tmp/a.img", &d, &err), 0);
 	ck_assert_str_eq(d.path, "/tmp/a.img");
 	ck_assert_int_eq(d.cache, BLOCK_CACHE_WRITEBACK);
-	ck_assert_int_eq(d.transport, DISK_TRANSPORT_PCI);
+	ck_assert_int_eq(d.transport, VIRTIO_TRANSPORT_PCI);
 	ck_assert(!d.readonly);
 	ck_assert_uint_eq(d.queues, 0);
 	ck_assert_int_eq(cli_parse_disk("/tmp/b.img,bus=virtio,cache=none,readonly=on,transport=mmio,"
@@ -137,7 +137,7 @@ START_TEST(test_disk_options)
 	ck_assert_str_eq(d.path, "/tmp/b.img");
 	ck_assert_int_eq(d.cache, BLOCK_CACHE_NONE);
 	ck_assert(d.readonly);
-	ck_assert_int_eq(d.transport, DISK_TRANSPORT_MMIO);
+	ck_assert_int_eq(d.transport, VIRTIO_TRANSPORT_MMIO);
 	ck_assert_str_eq(d.serial, "ABCDEFGHIJKLMNOPQRST");
 	ck_assert_uint_eq(d.queues, 4);
 	const char *modes[] = { "writeback", "none", "writethrough", "directsync", "unsafe" };

@@ -1,0 +1,67 @@
+/* NICs: a tap backend and a virtio-net device per --network. */
+#include "nics.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "virtio_net.h"
+#include "vm.h"
+
+#define PCI_CLASS_NETWORK_ETHERNET 0x020000
+
+int nics_open(struct vm *vm, struct vmm_error *err)
+{
+	for (unsigned i = 0; i < vm->cfg.nr_nics; i++) {
+		const struct nic_config *n = &vm->cfg.nics[i];
+		struct net_tap *t = &vm->nics[i].tap;
+		int r = n->backend == NIC_TAP ? net_tap_open(t, n->ifname, err) : net_tap_open_bridge(t, n->ifname, err);
+		if (r < 0) {
+			net_tap_close(t);
+			return -1;
+		}
+		vm->nics[i].open = true;
+	}
+	return 0;
+}
+
+/* QEMU's 52:54:00 prefix; the rest from our pid and the NIC's index, so
+ * that NICs of one VM, and of VMMs running side by side, differ. */
+static void default_mac(unsigned index, uint8_t mac[6])
+{
+	unsigned pid = (unsigned)getpid();
+	const uint8_t m[6] = { 0x52, 0x54, 0x00, (uint8_t)(pid >> 8), (uint8_t)pid, (uint8_t)index };
+	memcpy(mac, m, 6);
+}
+
+int nics_attach(struct vm *vm, struct vmm_error *err)
+{
+	for (unsigned i = 0; i < vm->cfg.nr_nics; i++) {
+		const struct nic_config *n = &vm->cfg.nics[i];
+		struct vm_nic *nic = &vm->nics[i];
+		uint8_t mac[6];
+
+		if (n->mac_set)
+			memcpy(mac, n->mac, 6);
+		else
+			default_mac(i, mac);
+		nic->net = virtio_net_create(&vm->mem, net_tap_backend(&nic->tap), mac);
+		if (!nic->net || net_tap_watch(&nic->tap, &vm->io, virtio_net_receive, nic->net) < 0)
+			return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot create the virtio-net device on %s", n->ifname);
+		if (virtio_attach(vm, virtio_net_dev(nic->net), n->transport, PCI_CLASS_NETWORK_ETHERNET,
+				  &nic->transport, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void nics_close(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->cfg.nr_nics; i++) {
+		struct vm_nic *nic = &vm->nics[i];
+		virtio_detach(&nic->transport);
+		virtio_net_destroy(nic->net);
+		if (nic->open)
+			net_tap_close(&nic->tap);
+		memset(nic, 0, sizeof(*nic));
+	}
+}
