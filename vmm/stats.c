@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 
+#include "virtio_net.h"
 #include "vm.h"
 
 static void print_exits(FILE *out, const struct vm *vm)
@@ -46,10 +47,22 @@ static void print_bus(FILE *out, const struct bus *bus)
 		(uint64_t)atomic_load(&bus->unclaimed_reads), (uint64_t)atomic_load(&bus->unclaimed_writes));
 }
 
+static void print_nics(FILE *out, const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->cfg.nr_nics; i++) {
+		struct virtio_net_stats s = virtio_net_stats(vm->nics[i].net);
+		fprintf(out, "  nic%u %12" PRIu64 " rx %12" PRIu64 " tx %12" PRIu64 " filtered %12" PRIu64 " tx errors\n",
+			i, s.rx_frames, s.tx_frames, s.rx_filtered, s.tx_errors);
+	}
+}
+
 void stats_print(FILE *out, const struct vm *vm)
 {
 	print_exits(out, vm);
 	fprintf(out, "device accesses:\n");
 	print_bus(out, &vm->pio);
 	print_bus(out, &vm->mmio);
+	if (vm->cfg.nr_nics)
+		fprintf(out, "network frames:\n");
+	print_nics(out, vm);
 }
