@@ -18,6 +18,7 @@ static const struct {
 	{ "virtqueue", virtqueue_suite },
 	{ "pci", pci_suite },
 	{ "virtio_blk", virtio_blk_suite },
+	{ "virtio_net", virtio_net_suite },
 };
 
 int main(int argc, char **argv)

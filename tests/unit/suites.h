@@ -14,5 +14,6 @@ Suite *ports_suite(void);
 Suite *virtqueue_suite(void);
 Suite *pci_suite(void);
 Suite *virtio_blk_suite(void);
+Suite *virtio_net_suite(void);
 
 #endif
