@@ -284,35 +284,76 @@ case_disk_errors() {
 	expect_err "in use by another process"
 }
 
-# The virtio-net guest on a tap in a network namespace of our own: the host
-# side receives its datagrams, pings it and has it echo datagrams.
-net_run() {
-	local transport=$1 ns=vmmnet$$
+# The virtio-net guest on a tap (or a bridge) in a network namespace of our
+# own: the host side receives its datagrams, pings it and has it echo
+# datagrams. net_setup MODE makes the namespace; net_check RUNNER... runs the
+# guest with RUNNER (vmm or QEMU) beside the host side and checks both.
+ns=vmmnet$$
+net_setup() {
 	ip netns add "$ns" 2>/dev/null || skip "cannot create a network namespace"
 	trap 'ip netns del '"$ns"' 2>/dev/null; rm -rf "$work"' EXIT
 	ip netns exec "$ns" ip link set lo up
-	ip netns exec "$ns" ip tuntap add dev vmmtap0 mode tap
-	ip netns exec "$ns" ip addr add 10.0.2.1/24 dev vmmtap0
-	ip netns exec "$ns" ip link set vmmtap0 up
+	if [ "$1" = bridge ]; then
+		ip netns exec "$ns" ip link add vmmbr0 type bridge
+		ip netns exec "$ns" ip addr add 10.0.2.1/24 dev vmmbr0
+		ip netns exec "$ns" ip link set vmmbr0 up
+	else
+		ip netns exec "$ns" ip tuntap add dev vmmtap0 mode tap
+		ip netns exec "$ns" ip addr add 10.0.2.1/24 dev vmmtap0
+		ip netns exec "$ns" ip link set vmmtap0 up
+	fi
+}
+
+net_check() {
 	ip netns exec "$ns" python3 "$(dirname "$0")/net_peer.py" 10.0.2.15 10.0.2.1 5555 200 1000 300 \
 		>"$work/peer" 2>&1 &
 	local peer=$!
 	for _ in $(seq 100); do grep -q listening "$work/peer" && break; sleep 0.1; done
-	ip netns exec "$ns" timeout 120 "$VMM" run --kernel "$FIRMWARE/virtio_net.elf" --stats \
-		--network "tap=vmmtap0,transport=$transport,mac=52:54:00:aa:bb:cc" \
-		--cmdline "ip=10.0.2.15 peer=10.0.2.1 peer_port=5555 count=200 size=1000 transport=$transport" \
-		</dev/null >"$work/out" 2>"$work/err"
+	ip netns exec "$ns" timeout 120 "$@" </dev/null >"$work/out" 2>"$work/err"
 	status=$?
 	wait $peer || { cat "$work/peer"; fail "the host side of the network test failed"; }
 	cat "$work/peer" >>"$work/out"
 	expect_status 0
-	expect_out "virtio-net over $transport"
 	expect_out "mac 52:54:00:aa:bb:cc ip 10.0.2.15"
 	expect_out "received 200 datagrams of 1000 bytes from the guest, all intact"
 	expect_out "ping: 20 of 20 answered"
 	expect_out "300 datagrams echoed byte for byte"
 	expect_out "virtio-net test passed"
+}
+
+net_run() {
+	local transport=$1
+	net_setup tap
+	net_check "$VMM" run --kernel "$FIRMWARE/virtio_net.elf" --stats \
+		--network "tap=vmmtap0,transport=$transport,mac=52:54:00:aa:bb:cc" \
+		--cmdline "ip=10.0.2.15 peer=10.0.2.1 peer_port=5555 count=200 size=1000 transport=$transport"
+	expect_out "virtio-net over $transport"
 	ip netns exec "$ns" ip link show vmmtap0 >/dev/null || fail "vmm removed a tap it did not create"
+}
+
+case_net_bridge() {
+	need_kvm
+	net_setup bridge
+	net_check "$VMM" run --kernel "$FIRMWARE/virtio_net.elf" \
+		--network "bridge=vmmbr0,mac=52:54:00:aa:bb:cc" \
+		--cmdline "ip=10.0.2.15 peer=10.0.2.1 peer_port=5555 count=200 size=1000"
+	# The tap vmm made for the bridge went with it.
+	[ -z "$(ip netns exec "$ns" ip -o link show master vmmbr0)" ] || fail "a tap is left on the bridge"
+	timeout 20 ip netns exec "$ns" "$VMM" run --network bridge=nosuchbr </dev/null >/dev/null 2>"$work/err"
+	status=$?
+	expect_status 2
+	expect_err "no such bridge"
+}
+
+# Our virtio-net driver against QEMU's virtio-net-pci on the same kind of tap.
+case_net_qemu() {
+	need_kvm
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
+	net_setup tap
+	net_check "$(dirname "$0")/../../tools/qemu-guest.sh" "$FIRMWARE/virtio_net.elf" \
+		"ip=10.0.2.15 peer=10.0.2.1 peer_port=5555 count=200 size=1000" \
+		-netdev tap,id=n0,ifname=vmmtap0,script=no,downscript=no \
+		-device virtio-net-pci,netdev=n0,disable-legacy=on,mac=52:54:00:aa:bb:cc
 }
 
 case_net_tap_pci() {
