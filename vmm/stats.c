@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 
+#include "kvm_stats.h"
 #include "virtio_net.h"
 #include "vm.h"
 
@@ -56,9 +57,26 @@ static void print_nics(FILE *out, const struct vm *vm)
 	}
 }
 
+/* KVM's counters include the exits the kernel handled by itself. */
+static void print_kvm_counters(FILE *out, const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct kvm_counters c = kvm_vcpu_counters(vm->vcpus[i].fd);
+		if (!c.available)
+			continue;
+		if (i == 0)
+			fprintf(out, "all VM exits by vCPU (KVM's counters, in-kernel ones included):\n");
+		fprintf(out, "  vcpu%u", i);
+		for (int k = 0; k < KVM_NR_COUNTERS; k++)
+			fprintf(out, " %s %" PRIu64, kvm_counter_names[k], c.value[k]);
+		fputc('\n', out);
+	}
+}
+
 void stats_print(FILE *out, const struct vm *vm)
 {
 	print_exits(out, vm);
+	print_kvm_counters(out, vm);
 	fprintf(out, "device accesses:\n");
 	print_bus(out, &vm->pio);
 	print_bus(out, &vm->mmio);
