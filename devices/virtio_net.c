@@ -88,10 +88,10 @@ static size_t rx_frame_max(const struct virtio_net *net)
 	return VIRTIO_NET_HDR_BYTES + (gso ? MAX_GSO_FRAME : MAX_FRAME);
 }
 
-/* Writes bytes at offset off of a chain's writable buffers. */
-static void chain_write(struct virtq_chain *c, size_t off, const void *src, size_t len)
+/* Copies between buf and the chain's writable buffers, from offset off in them. */
+static void chain_copy(struct virtq_chain *c, size_t off, void *buf, size_t len, bool to_chain)
 {
-	const uint8_t *s = src;
+	uint8_t *p = buf;
 	for (unsigned i = c->nr_out; i < c->nr_out + c->nr_in && len; i++) {
 		size_t l = c->iov[i].iov_len;
 		if (off >= l) {
@@ -99,25 +99,9 @@ static void chain_write(struct virtq_chain *c, size_t off, const void *src, size
 			continue;
 		}
 		size_t k = l - off < len ? l - off : len;
-		memcpy((uint8_t *)c->iov[i].iov_base + off, s, k);
-		s += k;
-		len -= k;
-		off = 0;
-	}
-}
-
-static void chain_read(const struct virtq_chain *c, size_t off, void *dst, size_t len)
-{
-	uint8_t *d = dst;
-	for (unsigned i = c->nr_out; i < c->nr_out + c->nr_in && len; i++) {
-		size_t l = c->iov[i].iov_len;
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		size_t k = l - off < len ? l - off : len;
-		memcpy(d, (uint8_t *)c->iov[i].iov_base + off, k);
-		d += k;
+		uint8_t *g = (uint8_t *)c->iov[i].iov_base + off;
+		memcpy(to_chain ? g : p, to_chain ? p : g, k);
+		p += k;
 		len -= k;
 		off = 0;
 	}
@@ -197,7 +181,7 @@ static void finish_rx(struct virtio_net *net, int chains, size_t len)
 		left -= k;
 		used++;
 	}
-	chain_write(&net->rx[0], HDR_NUM_BUFFERS, &used, sizeof(used));
+	chain_copy(&net->rx[0], HDR_NUM_BUFFERS, &used, sizeof(used), true);
 	virtq_unpop(vq, (uint16_t)(chains - used));
 	left = len;
 	for (uint16_t i = 0; i < used; i++) {
@@ -231,7 +215,7 @@ static bool receive_one(struct virtio_net *net)
 		return false;
 	}
 	uint8_t dst[6];
-	chain_read(&net->rx[0], VIRTIO_NET_HDR_BYTES, dst, sizeof(dst));
+	chain_copy(&net->rx[0], VIRTIO_NET_HDR_BYTES, dst, sizeof(dst), false);
 	if (!accept_frame(net, dst)) {
 		virtq_unpop(vq, (uint16_t)chains);
 		net->stats.rx_filtered++;
@@ -364,7 +348,7 @@ static void control(struct virtio_net *net)
 			else if (cmd[0] == CTRL_MAC)
 				ack = ctrl_mac(net, cmd[1], cmd + 2, len - 2);
 		}
-		chain_write(c, c->in_len - 1, &ack, 1);
+		chain_copy(c, c->in_len - 1, &ack, 1, true);
 		virtq_push(vq, c->head, 1);
 	}
 	virtio_signal_used(&net->vdev, CTRL_QUEUE);

@@ -157,24 +157,9 @@ static uint8_t single(uint32_t type, uint64_t sector, uint8_t *buf, uint32_t len
 
 static void open_device(void)
 {
-	const char *transport = cmdline_get("transport");
+	int slot = virtio_open_from_cmdline(&dev, 0x1042, "virtio-blk");
 
-	if (transport && !strcmp(transport, "mmio")) {
-		/* cmdline_get() reuses one buffer: transport is not needed past here. */
-		const char *spec = cmdline_get("virtio_mmio.device");
-		const char *at = spec ? spec : "";
-		while (*at && *at != '@')
-			at++;
-		if (!*at || virtio_mmio_open(&dev, strtoul(at + 1, NULL, 0)) < 0)
-			fail("no virtio-mmio device (virtio_mmio.device= on the command line)");
-		printf("virtio-blk over mmio\n");
-		return;
-	}
-	int slot = pci_find(0x1af4, 0x1042);
-	if (slot < 0 || virtio_pci_open(&dev, (unsigned)slot) < 0)
-		fail("no virtio-blk PCI device 1af4:1042");
-	printf("virtio-blk over pci, slot %d\n", slot);
-	if (cmdline_get("poll"))
+	if (slot < 0 || cmdline_get("poll"))
 		return;
 	lapic_enable();
 	irq_set_handler(QUEUE_VECTOR, queue_interrupt);

@@ -312,26 +312,6 @@ static uint64_t network_loop(void *arg)
 	return 0;
 }
 
-static void open_device(void)
-{
-	const char *transport = cmdline_get("transport");
-
-	if (transport && !strcmp(transport, "mmio")) {
-		const char *spec = cmdline_get("virtio_mmio.device");
-		const char *at = spec ? spec : "";
-		while (*at && *at != '@')
-			at++;
-		if (!*at || virtio_mmio_open(&dev, strtoul(at + 1, NULL, 0)) < 0)
-			fail("no virtio-mmio device (virtio_mmio.device= on the command line)");
-		printf("virtio-net over mmio\n");
-		return;
-	}
-	int slot = pci_find(0x1af4, 0x1041);
-	if (slot < 0 || virtio_pci_open(&dev, (unsigned)slot) < 0)
-		fail("no virtio-net PCI device 1af4:1041");
-	printf("virtio-net over pci, slot %d\n", slot);
-}
-
 void guest_main(void)
 {
 	const char *ip = cmdline_get("ip");
@@ -341,7 +321,7 @@ void guest_main(void)
 	const char *peer = cmdline_get("peer");
 	peer_ip = peer ? parse_ip(peer) : 0;
 
-	open_device();
+	virtio_open_from_cmdline(&dev, 0x1041, "virtio-net");
 	uint64_t want = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_MRG_RXBUF) |
 			(1ull << VIRTIO_F_EVENT_IDX);
 	uint64_t features = virtio_negotiate(&dev, want);

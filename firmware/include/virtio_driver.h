@@ -51,6 +51,10 @@ struct vdev {
 int pci_find(uint16_t vendor, uint16_t device);
 int virtio_pci_open(struct vdev *d, unsigned slot);
 int virtio_mmio_open(struct vdev *d, uint64_t base);
+/* The device the command line names: transport=mmio uses virtio_mmio.device=,
+ * else PCI vendor 1af4 with pci_device. Returns the PCI slot, or -1 for MMIO;
+ * on failure it reports and exits. */
+int virtio_open_from_cmdline(struct vdev *d, uint16_t pci_device, const char *name);
 /* Resets, acknowledges and negotiates: returns the features both sides have, or 0 on failure. */
 uint64_t virtio_negotiate(struct vdev *d, uint64_t wanted);
 /* PCI: MSI-X on, table entry 0 sending vector to this CPU; call before the queues are set up. */

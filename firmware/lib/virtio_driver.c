@@ -128,6 +128,34 @@ int virtio_mmio_open(struct vdev *d, uint64_t base)
 	return 0;
 }
 
+static __attribute__((noreturn)) void no_device(const char *name, const char *why)
+{
+	printf("%s test FAILED: %s\n", name, why);
+	debug_exit(FW_EXIT_FAILURE);
+}
+
+int virtio_open_from_cmdline(struct vdev *d, uint16_t pci_device, const char *name)
+{
+	const char *transport = cmdline_get("transport");
+
+	if (transport && !strcmp(transport, "mmio")) {
+		/* cmdline_get() reuses one buffer: transport is not needed past here. */
+		const char *spec = cmdline_get("virtio_mmio.device");
+		const char *at = spec ? spec : "";
+		while (*at && *at != '@')
+			at++;
+		if (!*at || virtio_mmio_open(d, strtoul(at + 1, NULL, 0)) < 0)
+			no_device(name, "no virtio-mmio device (virtio_mmio.device= on the command line)");
+		printf("%s over mmio\n", name);
+		return -1;
+	}
+	int slot = pci_find(0x1af4, pci_device);
+	if (slot < 0 || virtio_pci_open(d, (unsigned)slot) < 0)
+		no_device(name, "no modern virtio PCI device of that type");
+	printf("%s over pci, slot %d\n", name, slot);
+	return slot;
+}
+
 static void set_status(struct vdev *d, uint8_t s)
 {
 	if (d->mmio)
