@@ -4,5 +4,5 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
-	build-essential cmake pkg-config check liburing-dev \
-	python3 qemu-system-x86
+	build-essential cmake pkg-config check liburing-dev libslirp-dev libglib2.0-dev \
+	python3 qemu-system-x86 iproute2 iputils-ping

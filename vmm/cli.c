@@ -31,9 +31,10 @@ void cli_run_usage(FILE *out)
 	      "  --disk path=FILE[,cache=MODE][,readonly=on][,transport=pci|mmio][,serial=STR][,queues=N]\n"
 	      "                     a virtio-blk disk (repeatable); cache: none, writeback (default),\n"
 	      "                     writethrough, directsync, unsafe\n"
-	      "  --network tap=NAME|bridge=BR[,mac=MAC][,transport=pci|mmio][,model=virtio]\n"
-	      "                     a virtio-net NIC on a tap (created if missing) or on a new tap\n"
-	      "                     added to bridge BR (repeatable)\n"
+	      "  --network tap=NAME|bridge=BR|user[,mac=MAC][,transport=pci|mmio][,model=virtio]\n"
+	      "            [,hostfwd=tcp|udp:[ADDR]:PORT-[ADDR]:PORT]\n"
+	      "                     a virtio-net NIC on a tap (created if missing), on a new tap\n"
+	      "                     added to bridge BR, or behind user-mode NAT (repeatable)\n"
 	      "  --trace            print every VM exit on stderr\n"
 	      "  --stats            print exit and device counters on stderr when the VM stops\n"
 	      "\n"
@@ -233,7 +234,13 @@ static int parse_nic_key(struct nic_config *n, const char *key, const char *v, b
 		n->transport = strcmp(v, "pci") ? VIRTIO_TRANSPORT_MMIO : VIRTIO_TRANSPORT_PCI;
 		return 0;
 	}
-	return vmm_fail(err, VMM_EXIT_USAGE, "--network: unknown or misplaced key '%s' (tap= or bridge= comes first)", key);
+	if (!strcmp(key, "hostfwd") && n->backend == NIC_USER) {
+		if (n->nr_hostfwd == VMM_MAX_HOSTFWD)
+			return vmm_fail(err, VMM_EXIT_USAGE, "--network: at most %d hostfwd rules", VMM_MAX_HOSTFWD);
+		return copy_value(n->hostfwd[n->nr_hostfwd++], sizeof(n->hostfwd[0]), key, v, err);
+	}
+	return vmm_fail(err, VMM_EXIT_USAGE,
+			"--network: unknown or misplaced key '%s' (tap=, bridge= or user comes first; hostfwd needs user)", key);
 }
 
 /* tap=NAME|bridge=BR[,model=virtio][,mac=MAC][,transport=pci|mmio] */
@@ -253,14 +260,18 @@ int cli_parse_nic(const char *spec, struct nic_config *n, struct vmm_error *err)
 		memcpy(item, p, len);
 		item[len] = 0;
 		char *eq = strchr(item, '=');
+		if (first && !strcmp(item, "user")) {
+			n->backend = NIC_USER;
+			continue;
+		}
 		if (!eq)
 			return vmm_fail(err, VMM_EXIT_USAGE, "--network: '%s' is not key=value", item);
 		*eq = 0;
 		if (parse_nic_key(n, item, eq + 1, first, err) < 0)
 			return -1;
 	}
-	if (!n->ifname[0])
-		return vmm_fail(err, VMM_EXIT_USAGE, "--network %s: expected tap=NAME or bridge=BR", spec);
+	if (!n->ifname[0] && n->backend != NIC_USER)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--network %s: expected tap=NAME, bridge=BR or user", spec);
 	return 0;
 }
 

@@ -37,10 +37,12 @@ struct disk_config {
 };
 
 #define VMM_MAX_NICS 8
+#define VMM_MAX_HOSTFWD 8
 
 enum nic_backend {
 	NIC_TAP,          /* an existing tap, or one created for the VM */
 	NIC_BRIDGE,       /* a new tap added to an existing bridge */
+	NIC_USER,         /* user-mode NAT (libslirp) */
 };
 
 struct nic_config {
@@ -49,6 +51,8 @@ struct nic_config {
 	uint8_t mac[6];
 	bool mac_set;
 	enum virtio_transport_kind transport;
+	char hostfwd[VMM_MAX_HOSTFWD][64];   /* user: tcp|udp:[ADDR]:PORT-[ADDR]:PORT */
+	unsigned nr_hostfwd;
 };
 
 enum console_mode {

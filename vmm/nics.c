@@ -1,4 +1,4 @@
-/* NICs: a tap backend and a virtio-net device per --network. */
+/* NICs: a backend (tap, bridge or user-mode NAT) and a virtio-net device per --network. */
 #include "nics.h"
 
 #include <string.h>
@@ -13,13 +13,13 @@ int nics_open(struct vm *vm, struct vmm_error *err)
 {
 	for (unsigned i = 0; i < vm->cfg.nr_nics; i++) {
 		const struct nic_config *n = &vm->cfg.nics[i];
-		struct net_tap *t = &vm->nics[i].tap;
-		int r = n->backend == NIC_TAP ? net_tap_open(t, n->ifname, err) : net_tap_open_bridge(t, n->ifname, err);
-		if (r < 0) {
-			net_tap_close(t);
+		struct vm_nic *nic = &vm->nics[i];
+		int r = n->backend == NIC_USER ? net_user_open(&nic->user, n, err)
+			: n->backend == NIC_TAP ? net_tap_open(&nic->tap, n->ifname, err)
+						: net_tap_open_bridge(&nic->tap, n->ifname, err);
+		nic->open = true;
+		if (r < 0)
 			return -1;
-		}
-		vm->nics[i].open = true;
 	}
 	return 0;
 }
@@ -44,9 +44,12 @@ int nics_attach(struct vm *vm, struct vmm_error *err)
 			memcpy(mac, n->mac, 6);
 		else
 			default_mac(i, mac);
-		nic->net = virtio_net_create(&vm->mem, net_tap_backend(&nic->tap), mac);
-		if (!nic->net || net_tap_watch(&nic->tap, &vm->io, virtio_net_receive, nic->net) < 0)
-			return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot create the virtio-net device on %s", n->ifname);
+		bool user = n->backend == NIC_USER;
+		nic->net = virtio_net_create(&vm->mem, user ? net_user_backend(&nic->user) : net_tap_backend(&nic->tap), mac);
+		if (!nic->net ||
+		    (user ? net_user_watch(&nic->user, &vm->io, virtio_net_receive, nic->net)
+			  : net_tap_watch(&nic->tap, &vm->io, virtio_net_receive, nic->net)) < 0)
+			return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot create virtio-net device %u", i);
 		if (virtio_attach(vm, virtio_net_dev(nic->net), n->transport, PCI_CLASS_NETWORK_ETHERNET,
 				  &nic->transport, err) < 0)
 			return -1;
@@ -60,7 +63,9 @@ void nics_close(struct vm *vm)
 		struct vm_nic *nic = &vm->nics[i];
 		virtio_detach(&nic->transport);
 		virtio_net_destroy(nic->net);
-		if (nic->open)
+		if (nic->open && vm->cfg.nics[i].backend == NIC_USER)
+			net_user_close(&nic->user);
+		else if (nic->open)
 			net_tap_close(&nic->tap);
 		memset(nic, 0, sizeof(*nic));
 	}

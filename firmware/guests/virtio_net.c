@@ -1,7 +1,8 @@
 /*
  * Test guest for virtio-net: finds the NIC on PCI (or, with transport=mmio,
  * at virtio_mmio.device=) and answers on the network as a tiny host with
- * address ip=A.B.C.D: ARP requests, ICMP echo (ping), and UDP echo on port 7.
+ * address ip=A.B.C.D (or ip=dhcp: one from a DHCP server): ARP requests,
+ * ICMP echo (ping), and UDP echo on port 7.
  * With peer=IP peer_port=N count=N size=N it first sends count UDP datagrams
  * of a known pattern to the peer. Datagrams to the discard port 9 are
  * counted (the host-to-guest benchmark). A UDP datagram "quit" to port 7
@@ -23,6 +24,13 @@
 #define IP_ICMP 1
 #define IP_UDP 17
 #define ECHO_PORT 7
+#define DHCP_CLIENT_PORT 68
+#define DHCP_SERVER_PORT 67
+#define DHCP_DISCOVER 1
+#define DHCP_OFFER 2
+#define DHCP_REQUEST 3
+#define DHCP_ACK 5
+#define DHCP_XID 0x564d4d31
 #define DISCARD_PORT 9
 #define LOOP_CYCLES 120000000000ull
 
@@ -35,7 +43,8 @@ static unsigned nr_tx_free;
 static struct vdev dev;
 static uint8_t my_mac[6], peer_mac[6];
 static uint32_t my_ip, peer_ip;
-static bool peer_known, quit;
+static bool peer_known, quit, dhcp_bound;
+static uint32_t dhcp_server;
 static unsigned long rx_frames, tx_frames, echoed, pings, discarded;
 
 static const char *failure;
@@ -216,8 +225,59 @@ static void handle_icmp(const uint8_t *src_mac, const uint8_t *ip, const uint8_t
 	pings++;
 }
 
+static const uint8_t broadcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+/* DHCP (RFC 2131) over BOOTP: the 236-byte header, the magic cookie, options. */
+static void send_dhcp(uint8_t type, uint32_t requested)
+{
+	static uint8_t m[300];
+	size_t n = 240;
+
+	memset(m, 0, sizeof(m));
+	m[0] = 1;                 /* BOOTREQUEST */
+	m[1] = 1;                 /* Ethernet */
+	m[2] = 6;
+	put32(m + 4, DHCP_XID);
+	put16(m + 10, 0x8000);    /* answer by broadcast: we have no address yet */
+	memcpy(m + 28, my_mac, 6);
+	put32(m + 236, 0x63825363);
+	m[n++] = 53, m[n++] = 1, m[n++] = type;
+	if (type == DHCP_REQUEST) {
+		m[n++] = 50, m[n++] = 4, put32(m + n, requested), n += 4;
+		m[n++] = 54, m[n++] = 4, put32(m + n, dhcp_server), n += 4;
+	}
+	m[n++] = 255;
+	send_udp(broadcast_mac, 0xffffffff, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, m, n);
+}
+
+static void handle_dhcp(const uint8_t *m, size_t len)
+{
+	uint8_t type = 0;
+	uint32_t server = 0;
+
+	if (dhcp_bound || len < 240 || m[0] != 2 || be32(m + 4) != DHCP_XID || be32(m + 236) != 0x63825363)
+		return;
+	for (size_t i = 240; i + 1 < len && m[i] != 255; i += m[i] ? 2u + m[i + 1] : 1) {
+		if (m[i] == 53 && i + 2 < len)
+			type = m[i + 2];
+		if (m[i] == 54 && i + 5 < len)
+			server = be32(m + i + 2);
+	}
+	if (type == DHCP_OFFER) {
+		dhcp_server = server;
+		send_dhcp(DHCP_REQUEST, be32(m + 16));
+	} else if (type == DHCP_ACK) {
+		my_ip = be32(m + 16);
+		dhcp_bound = true;
+	}
+}
+
 static void handle_udp(const uint8_t *src_mac, const uint8_t *ip, const uint8_t *u, size_t len)
 {
+	if (len >= 8 && be16(u + 2) == DHCP_CLIENT_PORT && be16(u + 4) <= len) {
+		handle_dhcp(u + 8, be16(u + 4) - 8u);
+		return;
+	}
 	if (len >= 8 && be16(u + 2) == DISCARD_PORT) {
 		discarded++;
 		return;
@@ -243,7 +303,10 @@ static void handle_frame(const uint8_t *f, size_t len)
 		return;
 	}
 	const uint8_t *ip = f + ETH_HLEN;
-	if (be16(f + 12) != ETH_IP || len < ETH_HLEN + 20 || (ip[0] >> 4) != 4 || be32(ip + 16) != my_ip)
+	if (be16(f + 12) != ETH_IP || len < ETH_HLEN + 20 || (ip[0] >> 4) != 4)
+		return;
+	/* Before DHCP finishes we have no address: take what comes. */
+	if (my_ip && be32(ip + 16) != my_ip && be32(ip + 16) != 0xffffffff)
 		return;
 	size_t ihl = (ip[0] & 15) * 4u, total = be16(ip + 2);
 	if (ihl < 20 || total < ihl || total > len - ETH_HLEN)
@@ -295,11 +358,26 @@ static void send_pattern(unsigned count, unsigned size, uint16_t port)
 	}
 }
 
+static void run_dhcp(void)
+{
+	uint64_t deadline = rdtsc() + LOOP_CYCLES;
+
+	send_dhcp(DHCP_DISCOVER, 0);
+	while (!dhcp_bound && !quit) {
+		if (rdtsc() > deadline)
+			fail_at("no DHCP lease");
+		poll_rx();
+		reclaim_tx();
+	}
+}
+
 static uint64_t network_loop(void *arg)
 {
 	uint64_t deadline = rdtsc() + LOOP_CYCLES;
 	(void)arg;
 
+	if (!my_ip)
+		run_dhcp();
 	if (peer_ip)
 		send_pattern((unsigned)cmdline_get_ulong("count", 100), (unsigned)cmdline_get_ulong("size", 512),
 			     (uint16_t)cmdline_get_ulong("peer_port", 5555));
@@ -317,7 +395,7 @@ void guest_main(void)
 	const char *ip = cmdline_get("ip");
 	if (!ip)
 		fail("no ip= on the command line");
-	my_ip = parse_ip(ip);
+	my_ip = strcmp(ip, "dhcp") ? parse_ip(ip) : 0;
 	const char *peer = cmdline_get("peer");
 	peer_ip = peer ? parse_ip(peer) : 0;
 
@@ -345,6 +423,10 @@ void guest_main(void)
 	run_in_ring3(network_loop, NULL);
 	if (failure)
 		fail(failure);
+	if (dhcp_bound)
+		printf("dhcp lease %u.%u.%u.%u from %u.%u.%u.%u\n", my_ip >> 24, (my_ip >> 16) & 0xff,
+		       (my_ip >> 8) & 0xff, my_ip & 0xff, dhcp_server >> 24, (dhcp_server >> 16) & 0xff,
+		       (dhcp_server >> 8) & 0xff, dhcp_server & 0xff);
 	printf("virtio-net test passed: %lu frames in, %lu out, %lu pings, %lu datagrams echoed, %lu discarded\n",
 	       rx_frames, tx_frames, pings, echoed, discarded);
 }

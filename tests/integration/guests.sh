@@ -345,6 +345,30 @@ case_net_bridge() {
 	expect_err "no such bridge"
 }
 
+# User-mode NAT: the guest takes a DHCP lease from libslirp, reaches a UDP
+# server on the host's loopback through 10.0.2.2, and a hostfwd port on
+# 127.0.0.1 reaches its echo service. No namespace and no privileges needed.
+case_net_user() {
+	need_kvm
+	local port=$((20000 + $$ % 20000)) fwd=$((40000 + $$ % 20000))
+	python3 "$(dirname "$0")/net_peer.py" 127.0.0.1 127.0.0.1 "$port" 100 1000 200 "$fwd" noping \
+		>"$work/peer" 2>&1 &
+	local peer=$!
+	for _ in $(seq 100); do grep -q listening "$work/peer" && break; sleep 0.1; done
+	timeout 120 "$VMM" run --kernel "$FIRMWARE/virtio_net.elf" --stats \
+		--network "user,mac=52:54:00:aa:bb:cc,hostfwd=udp:127.0.0.1:$fwd-:7" \
+		--cmdline "ip=dhcp peer=10.0.2.2 peer_port=$port count=100 size=1000" \
+		</dev/null >"$work/out" 2>"$work/err"
+	status=$?
+	wait $peer || { cat "$work/peer"; fail "the host side of the user network test failed"; }
+	cat "$work/peer" >>"$work/out"
+	expect_status 0
+	expect_out "dhcp lease 10.0.2.15 from 10.0.2.2"
+	expect_out "received 100 datagrams of 1000 bytes from the guest, all intact"
+	expect_out "200 datagrams echoed byte for byte"
+	expect_out "virtio-net test passed"
+}
+
 # Our virtio-net driver against QEMU's virtio-net-pci on the same kind of tap.
 case_net_qemu() {
 	need_kvm
