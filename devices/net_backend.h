@@ -23,6 +23,8 @@ struct net_backend_ops {
 	void (*set_receiving)(void *ctx, bool on);
 	/* The guest accepts these offloads (VIRTIO_NET_F_GUEST_* bits) on received frames. */
 	int (*set_guest_offloads)(void *ctx, uint64_t features);
+	/* Optional: the queue pair is in use, or not (its backend queue should get no frames). */
+	int (*set_in_use)(void *ctx, bool in_use);
 };
 
 struct net_backend {

@@ -1,6 +1,7 @@
 /*
- * virtio-net (virtio 1.2, section 5.1): one receive and one transmit queue
- * and a control queue. Every frame is led by the 12-byte virtio_net_hdr
+ * virtio-net (virtio 1.2, section 5.1): queue pairs (one receive and one
+ * transmit queue each, on a backend queue of their own; VIRTIO_NET_F_MQ when
+ * there are several) and a control queue. Every frame is led by the 12-byte virtio_net_hdr
  * (5.1.6), which tap passes through unchanged (IFF_VNET_HDR), so checksum
  * and segmentation offloads cost the device nothing: a transmitted chain is
  * written to the backend as it is, and a received frame is read straight
@@ -18,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RX_QUEUE 0
-#define TX_QUEUE 1
-#define CTRL_QUEUE 2
+/* Queue pair i is receive queue 2i and transmit queue 2i+1; the control queue comes last. */
+#define RX_QUEUE(p) (2 * (p)->index)
+#define TX_QUEUE(p) (2 * (p)->index + 1)
 
 #define STATUS_LINK_UP 1
 #define MAX_FRAME 1514
@@ -39,6 +40,8 @@
 #define CTRL_MAC 1
 #define CTRL_MAC_TABLE_SET 0
 #define CTRL_MAC_ADDR_SET 1
+#define CTRL_MQ 4
+#define CTRL_MQ_VQ_PAIRS_SET 0
 #define CTRL_OK 0
 #define CTRL_ERR 1
 #define MAC_TABLE_MAX 64   /* entries kept per table; more accept the whole class */
@@ -59,24 +62,52 @@ struct rx_mode {
 	bool promisc, allmulti, alluni, nomulti, nouni, nobcast;
 };
 
+/* One receive and one transmit queue, and the backend queue behind them. */
+struct net_pair {
+	struct virtio_net *net;
+	unsigned index;
+	struct net_backend be;
+	bool receiving;             /* the backend is told to deliver */
+	struct virtq_chain *rx;     /* MAX_RX_CHAINS chains for one frame */
+	struct virtq_chain tx;
+};
+
 struct virtio_net {
 	struct virtio_dev vdev;
-	struct net_backend be;
+	struct net_pair *pairs;
+	unsigned nr_pairs;
+	unsigned active_pairs;      /* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 1 until then */
 	struct net_config config;
 	uint8_t default_mac[6];
 	struct rx_mode mode;
 	struct mac_table uni, multi;
-	bool receiving;             /* the backend is told to deliver */
 	struct virtio_net_stats stats;
-	struct virtq_chain rx[MAX_RX_CHAINS];
-	struct virtq_chain tx, ctrl;
+	struct virtq_chain ctrl;
 };
 
-static void set_receiving(struct virtio_net *net, bool on)
+static void set_receiving(struct net_pair *p, bool on)
 {
-	if (net->receiving != on) {
-		net->receiving = on;
-		net->be.ops->set_receiving(net->be.ctx, on);
+	if (p->receiving != on) {
+		p->receiving = on;
+		p->be.ops->set_receiving(p->be.ctx, on);
+	}
+}
+
+static unsigned ctrl_queue(const struct virtio_net *net)
+{
+	return 2 * net->nr_pairs;
+}
+
+/* Pairs in use receive; the others are taken out of the backend's rotation
+ * (a multi-queue tap would otherwise hash flows onto queues nobody reads). */
+static void update_receiving(struct virtio_net *net)
+{
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		struct net_pair *p = &net->pairs[i];
+		bool in_use = i < net->active_pairs;
+		if (p->be.ops->set_in_use)
+			p->be.ops->set_in_use(p->be.ctx, in_use);
+		set_receiving(p, virtio_driver_ok(&net->vdev) && in_use);
 	}
 }
 
@@ -134,16 +165,17 @@ static bool accept_frame(const struct virtio_net *net, const uint8_t *dst)
 }
 
 /* Takes chains until they hold a frame of the largest size; how many, or -1 on a ring error. */
-static int gather_rx(struct virtio_net *net, struct iovec *iov, unsigned *niov)
+static int gather_rx(struct net_pair *p, struct iovec *iov, unsigned *niov)
 {
-	struct virtqueue *vq = &net->vdev.queues[RX_QUEUE];
+	struct virtio_net *net = p->net;
+	struct virtqueue *vq = &net->vdev.queues[RX_QUEUE(p)];
 	bool mrg = virtio_has_feature(&net->vdev, VIRTIO_NET_F_MRG_RXBUF);
 	size_t room = 0, want = rx_frame_max(net);
 	int n = 0;
 
 	*niov = 0;
 	while (room < want && n < (mrg ? MAX_RX_CHAINS : 1)) {
-		struct virtq_chain *c = &net->rx[n];
+		struct virtq_chain *c = &p->rx[n];
 		int r = virtq_pop(vq, c);
 		if (r < 0)
 			return -1;
@@ -170,82 +202,85 @@ static int gather_rx(struct virtio_net *net, struct iovec *iov, unsigned *niov)
 }
 
 /* Pushes the chains a frame of len bytes filled; gives back the rest. */
-static void finish_rx(struct virtio_net *net, int chains, size_t len)
+static void finish_rx(struct net_pair *p, int chains, size_t len)
 {
-	struct virtqueue *vq = &net->vdev.queues[RX_QUEUE];
+	struct virtqueue *vq = &p->net->vdev.queues[RX_QUEUE(p)];
 	uint16_t used = 0;
 	size_t left = len;
 
 	for (int i = 0; i < chains && (left || i == 0); i++) {
-		size_t k = net->rx[i].in_len < left ? net->rx[i].in_len : left;
+		size_t k = p->rx[i].in_len < left ? p->rx[i].in_len : left;
 		left -= k;
 		used++;
 	}
-	chain_copy(&net->rx[0], HDR_NUM_BUFFERS, &used, sizeof(used), true);
+	chain_copy(&p->rx[0], HDR_NUM_BUFFERS, &used, sizeof(used), true);
 	virtq_unpop(vq, (uint16_t)(chains - used));
 	left = len;
 	for (uint16_t i = 0; i < used; i++) {
-		size_t k = net->rx[i].in_len < left ? net->rx[i].in_len : left;
-		virtq_push(vq, net->rx[i].head, (uint32_t)k);
+		size_t k = p->rx[i].in_len < left ? p->rx[i].in_len : left;
+		virtq_push(vq, p->rx[i].head, (uint32_t)k);
 		left -= k;
 	}
 }
 
-static bool receive_one(struct virtio_net *net)
+static bool receive_one(struct net_pair *p)
 {
-	struct virtqueue *vq = &net->vdev.queues[RX_QUEUE];
+	struct virtio_net *net = p->net;
+	struct virtqueue *vq = &net->vdev.queues[RX_QUEUE(p)];
 	static __thread struct iovec iov[VIRTQ_MAX_CHAIN];
 	unsigned niov;
-	int chains = gather_rx(net, iov, &niov);
+	int chains = gather_rx(p, iov, &niov);
 
 	if (chains < 0) {
 		virtio_needs_reset(&net->vdev);
-		set_receiving(net, false);
+		set_receiving(p, false);
 		return false;
 	}
 	if (chains == 0) {
 		/* No buffers: leave frames in the backend until the driver adds some. */
-		set_receiving(net, false);
+		set_receiving(p, false);
 		virtq_arm_kick(vq);
 		return false;
 	}
-	ssize_t len = net->be.ops->receive(net->be.ctx, iov, niov);
+	ssize_t len = p->be.ops->receive(p->be.ctx, iov, niov);
 	if (len <= VIRTIO_NET_HDR_BYTES) {
 		virtq_unpop(vq, (uint16_t)chains);
 		return false;
 	}
 	uint8_t dst[6];
-	chain_copy(&net->rx[0], VIRTIO_NET_HDR_BYTES, dst, sizeof(dst), false);
+	chain_copy(&p->rx[0], VIRTIO_NET_HDR_BYTES, dst, sizeof(dst), false);
 	if (!accept_frame(net, dst)) {
 		virtq_unpop(vq, (uint16_t)chains);
 		net->stats.rx_filtered++;
 		return true;
 	}
-	finish_rx(net, chains, (size_t)len);
+	finish_rx(p, chains, (size_t)len);
 	net->stats.rx_frames++;
 	return true;
 }
 
-void virtio_net_receive(void *opaque)
+void virtio_net_receive(void *rx_port)
 {
-	struct virtio_net *net = opaque;
+	struct net_pair *p = rx_port;
+	struct virtio_net *net = p->net;
 	bool pushed = false;
 
 	pthread_mutex_lock(&net->vdev.lock);
-	while (virtio_driver_ok(&net->vdev) && net->vdev.queues[RX_QUEUE].ready && receive_one(net))
+	while (virtio_driver_ok(&net->vdev) && net->vdev.queues[RX_QUEUE(p)].ready && receive_one(p))
 		pushed = true;
 	if (pushed)
-		virtio_signal_used(&net->vdev, RX_QUEUE);
+		virtio_signal_used(&net->vdev, RX_QUEUE(p));
 	pthread_mutex_unlock(&net->vdev.lock);
 }
 
-static void transmit(struct virtio_net *net)
+static void transmit(struct net_pair *p)
 {
-	struct virtqueue *vq = &net->vdev.queues[TX_QUEUE];
+	struct virtio_net *net = p->net;
+	struct virtqueue *vq = &net->vdev.queues[TX_QUEUE(p)];
 	bool pushed = false;
 
 	for (;;) {
-		int r = virtq_pop(vq, &net->tx);
+		int r = virtq_pop(vq, &p->tx);
 		if (r == 0 && !virtq_arm_kick(vq))
 			break;
 		if (r == 0)
@@ -256,8 +291,8 @@ static void transmit(struct virtio_net *net)
 		}
 		/* Transmit buffers are device-readable, header first (5.1.6.2). */
 		int sent = -EINVAL;
-		if (!net->tx.nr_in && net->tx.out_len > VIRTIO_NET_HDR_BYTES)
-			sent = net->be.ops->send(net->be.ctx, net->tx.iov, net->tx.nr_out);
+		if (!p->tx.nr_in && p->tx.out_len > VIRTIO_NET_HDR_BYTES)
+			sent = p->be.ops->send(p->be.ctx, p->tx.iov, p->tx.nr_out);
 		if (sent == -EAGAIN) {
 			virtq_unpop(vq, 1);
 			break;
@@ -266,11 +301,11 @@ static void transmit(struct virtio_net *net)
 			net->stats.tx_errors++;
 		else
 			net->stats.tx_frames++;
-		virtq_push(vq, net->tx.head, 0);
+		virtq_push(vq, p->tx.head, 0);
 		pushed = true;
 	}
 	if (pushed)
-		virtio_signal_used(&net->vdev, TX_QUEUE);
+		virtio_signal_used(&net->vdev, TX_QUEUE(p));
 }
 
 static uint8_t ctrl_rx_mode(struct virtio_net *net, uint8_t cmd, const uint8_t *data, size_t len)
@@ -321,9 +356,24 @@ static uint8_t ctrl_mac(struct virtio_net *net, uint8_t cmd, const uint8_t *data
 	return CTRL_OK;
 }
 
+/* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (5.1.6.5.6): how many pairs the driver uses. */
+static uint8_t ctrl_mq(struct virtio_net *net, uint8_t cmd, const uint8_t *data, size_t len)
+{
+	uint16_t n;
+
+	if (cmd != CTRL_MQ_VQ_PAIRS_SET || len != 2 || !virtio_has_feature(&net->vdev, VIRTIO_NET_F_MQ))
+		return CTRL_ERR;
+	memcpy(&n, data, 2);
+	if (n < 1 || n > net->nr_pairs)
+		return CTRL_ERR;
+	net->active_pairs = n;
+	update_receiving(net);
+	return CTRL_OK;
+}
+
 static void control(struct virtio_net *net)
 {
-	struct virtqueue *vq = &net->vdev.queues[CTRL_QUEUE];
+	struct virtqueue *vq = &net->vdev.queues[ctrl_queue(net)];
 	static __thread uint8_t cmd[4096];
 
 	for (;;) {
@@ -347,25 +397,25 @@ static void control(struct virtio_net *net)
 				ack = ctrl_rx_mode(net, cmd[1], cmd + 2, len - 2);
 			else if (cmd[0] == CTRL_MAC)
 				ack = ctrl_mac(net, cmd[1], cmd + 2, len - 2);
+			else if (cmd[0] == CTRL_MQ)
+				ack = ctrl_mq(net, cmd[1], cmd + 2, len - 2);
 		}
 		chain_copy(c, c->in_len - 1, &ack, 1, true);
 		virtq_push(vq, c->head, 1);
 	}
-	virtio_signal_used(&net->vdev, CTRL_QUEUE);
+	virtio_signal_used(&net->vdev, ctrl_queue(net));
 }
 
 static void net_queue_notify(struct virtio_dev *vdev, unsigned q)
 {
 	struct virtio_net *net = vdev->device;
 
-	if (q == TX_QUEUE) {
-		transmit(net);
-	} else if (q == CTRL_QUEUE) {
+	if (q == ctrl_queue(net))
 		control(net);
-	} else {
-		/* New receive buffers: let the backend deliver again. */
-		set_receiving(net, true);
-	}
+	else if (q % 2)
+		transmit(&net->pairs[q / 2]);
+	else if (q / 2 < net->active_pairs)
+		set_receiving(&net->pairs[q / 2], true);   /* new receive buffers: deliver again */
 }
 
 static void net_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, unsigned size)
@@ -395,15 +445,18 @@ static void net_reset(struct virtio_dev *vdev)
 	net->mode = (struct rx_mode){ .promisc = true };
 	net->uni.n = net->multi.n = 0;
 	net->uni.overflow = net->multi.overflow = false;
-	set_receiving(net, false);
+	net->active_pairs = 1;
+	for (unsigned i = 0; i < net->nr_pairs; i++)
+		set_receiving(&net->pairs[i], false);
 }
 
 static void net_driver_ok(struct virtio_dev *vdev)
 {
 	struct virtio_net *net = vdev->device;
 
-	net->be.ops->set_guest_offloads(net->be.ctx, vdev->driver_features);
-	set_receiving(net, true);
+	for (unsigned i = 0; i < net->nr_pairs; i++)
+		net->pairs[i].be.ops->set_guest_offloads(net->pairs[i].be.ctx, vdev->driver_features);
+	update_receiving(net);
 }
 
 static const struct virtio_device_ops net_ops = {
@@ -417,27 +470,50 @@ static const struct virtio_device_ops net_ops = {
 	.driver_ok = net_driver_ok,
 };
 
-struct virtio_net *virtio_net_create(const struct guest_mem *mem, struct net_backend backend,
-				     const uint8_t mac[6])
+static void free_pairs(struct virtio_net *net)
+{
+	for (unsigned i = 0; net->pairs && i < net->nr_pairs; i++)
+		free(net->pairs[i].rx);
+	free(net->pairs);
+}
+
+struct virtio_net *virtio_net_create(const struct guest_mem *mem, const struct net_backend *backends,
+				     unsigned nr_pairs, const uint8_t mac[6])
 {
 	struct virtio_net *net = calloc(1, sizeof(*net));
 	uint64_t features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
 			    (1ull << VIRTIO_NET_F_MRG_RXBUF) | (1ull << VIRTIO_NET_F_CTRL_VQ) |
-			    (1ull << VIRTIO_NET_F_CTRL_RX) | (1ull << VIRTIO_NET_F_CTRL_MAC_ADDR) | backend.features;
+			    (1ull << VIRTIO_NET_F_CTRL_RX) | (1ull << VIRTIO_NET_F_CTRL_MAC_ADDR) | backends[0].features |
+			    (nr_pairs > 1 ? 1ull << VIRTIO_NET_F_MQ : 0);
 
 	if (!net)
 		return NULL;
-	if (virtio_dev_init(&net->vdev, &net_ops, net, mem, features, 3) < 0) {
+	net->nr_pairs = nr_pairs;
+	net->pairs = calloc(nr_pairs, sizeof(*net->pairs));
+	for (unsigned i = 0; net->pairs && i < nr_pairs; i++) {
+		net->pairs[i] = (struct net_pair){ .net = net, .index = i, .be = backends[i] };
+		net->pairs[i].rx = calloc(MAX_RX_CHAINS, sizeof(struct virtq_chain));
+		if (!net->pairs[i].rx)
+			break;
+	}
+	if (!net->pairs || !net->pairs[nr_pairs - 1].rx ||
+	    virtio_dev_init(&net->vdev, &net_ops, net, mem, features, 2 * nr_pairs + 1) < 0) {
+		free_pairs(net);
 		free(net);
 		return NULL;
 	}
-	net->be = backend;
 	memcpy(net->default_mac, mac, 6);
 	memcpy(net->config.mac, mac, 6);
 	net->config.status = STATUS_LINK_UP;
-	net->config.max_virtqueue_pairs = 1;
+	net->config.max_virtqueue_pairs = (uint16_t)nr_pairs;
 	net->mode.promisc = true;
+	net->active_pairs = 1;
 	return net;
+}
+
+void *virtio_net_rx_port(struct virtio_net *net, unsigned pair)
+{
+	return &net->pairs[pair];
 }
 
 struct virtio_dev *virtio_net_dev(struct virtio_net *net)
@@ -458,5 +534,6 @@ void virtio_net_destroy(struct virtio_net *net)
 	if (!net)
 		return;
 	virtio_dev_destroy(&net->vdev);
+	free_pairs(net);
 	free(net);
 }

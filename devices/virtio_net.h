@@ -22,7 +22,9 @@
 #define VIRTIO_NET_F_STATUS 16
 #define VIRTIO_NET_F_CTRL_VQ 17
 #define VIRTIO_NET_F_CTRL_RX 18
+#define VIRTIO_NET_F_MQ 22
 #define VIRTIO_NET_F_CTRL_MAC_ADDR 23
+#define VIRTIO_NET_MAX_PAIRS 16
 
 struct virtio_net_stats {
 	uint64_t rx_frames, tx_frames;
@@ -32,13 +34,15 @@ struct virtio_net_stats {
 
 struct virtio_net;
 
-/* One queue pair and a control queue. The device starts the backend receiving. */
-struct virtio_net *virtio_net_create(const struct guest_mem *mem, struct net_backend backend,
-				     const uint8_t mac[6]);
+/* nr_pairs queue pairs, pair i on backends[i], and a control queue. */
+struct virtio_net *virtio_net_create(const struct guest_mem *mem, const struct net_backend *backends,
+				     unsigned nr_pairs, const uint8_t mac[6]);
 void virtio_net_destroy(struct virtio_net *net);
 struct virtio_dev *virtio_net_dev(struct virtio_net *net);
-/* Frames are waiting in the backend: the glue calls this on the I/O thread. */
-void virtio_net_receive(void *net);
+/* The argument for virtio_net_receive() when pair's backend has frames. */
+void *virtio_net_rx_port(struct virtio_net *net, unsigned pair);
+/* Frames are waiting in a pair's backend: the glue calls this on the I/O thread. */
+void virtio_net_receive(void *rx_port);
 struct virtio_net_stats virtio_net_stats(struct virtio_net *net);
 
 #endif

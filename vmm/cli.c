@@ -32,7 +32,7 @@ void cli_run_usage(FILE *out)
 	      "                     a virtio-blk disk (repeatable); cache: none, writeback (default),\n"
 	      "                     writethrough, directsync, unsafe\n"
 	      "  --network tap=NAME|bridge=BR|user[,mac=MAC][,transport=pci|mmio][,model=virtio]\n"
-	      "            [,hostfwd=tcp|udp:[ADDR]:PORT-[ADDR]:PORT]\n"
+	      "            [,queues=N][,hostfwd=tcp|udp:[ADDR]:PORT-[ADDR]:PORT]\n"
 	      "                     a virtio-net NIC on a tap (created if missing), on a new tap\n"
 	      "                     added to bridge BR, or behind user-mode NAT (repeatable)\n"
 	      "  --trace            print every VM exit on stderr\n"
@@ -234,13 +234,22 @@ static int parse_nic_key(struct nic_config *n, const char *key, const char *v, b
 		n->transport = strcmp(v, "pci") ? VIRTIO_TRANSPORT_MMIO : VIRTIO_TRANSPORT_PCI;
 		return 0;
 	}
+	if (!strcmp(key, "queues") && n->backend != NIC_USER) {
+		char *end;
+		unsigned long q = strtoul(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end || q < 1 || q > 16)
+			return vmm_fail(err, VMM_EXIT_USAGE, "--network queues=%s: expected 1 to 16", v);
+		n->queues = (unsigned)q;
+		return 0;
+	}
 	if (!strcmp(key, "hostfwd") && n->backend == NIC_USER) {
 		if (n->nr_hostfwd == VMM_MAX_HOSTFWD)
 			return vmm_fail(err, VMM_EXIT_USAGE, "--network: at most %d hostfwd rules", VMM_MAX_HOSTFWD);
 		return copy_value(n->hostfwd[n->nr_hostfwd++], sizeof(n->hostfwd[0]), key, v, err);
 	}
 	return vmm_fail(err, VMM_EXIT_USAGE,
-			"--network: unknown or misplaced key '%s' (tap=, bridge= or user comes first; hostfwd needs user)", key);
+			"--network: unknown or misplaced key '%s' (tap=, bridge= or user comes first; hostfwd needs user, "
+			"queues needs tap or bridge)", key);
 }
 
 /* tap=NAME|bridge=BR[,model=virtio][,mac=MAC][,transport=pci|mmio] */

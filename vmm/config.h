@@ -51,6 +51,7 @@ struct nic_config {
 	uint8_t mac[6];
 	bool mac_set;
 	enum virtio_transport_kind transport;
+	unsigned queues;                     /* queue pairs (tap and bridge); 0: one */
 	char hostfwd[VMM_MAX_HOSTFWD][64];   /* user: tcp|udp:[ADDR]:PORT-[ADDR]:PORT */
 	unsigned nr_hostfwd;
 };

@@ -9,21 +9,31 @@
 #include "iothread.h"
 #include "net_backend.h"
 
-struct net_tap {
+#define NET_TAP_MAX_QUEUES 16
+
+/* One queue of the tap: a file descriptor of its own (IFF_MULTI_QUEUE). */
+struct net_tap_queue {
 	int fd;
-	char ifname[IFNAMSIZ];
-	bool created;                /* we made the interface: it goes when fd closes */
 	struct iothread *io;
 	bool watched;                /* the fd is in the I/O thread's set */
+	bool multi;                  /* the tap has several queues */
+	bool attached;               /* the kernel sends frames to this queue */
 };
 
-/* Opens tap ifname, creating it (and bringing it up) if it does not exist. */
-int net_tap_open(struct net_tap *t, const char *ifname, struct vmm_error *err);
+struct net_tap {
+	char ifname[IFNAMSIZ];
+	bool created;                /* we made the interface: it goes when the fds close */
+	unsigned nr_queues;
+	struct net_tap_queue q[NET_TAP_MAX_QUEUES];
+};
+
+/* Opens tap ifname with queues queues, creating it (and bringing it up) if it does not exist. */
+int net_tap_open(struct net_tap *t, const char *ifname, unsigned queues, struct vmm_error *err);
 /* Creates a tap, attaches it to bridge br and brings it up. */
-int net_tap_open_bridge(struct net_tap *t, const char *bridge, struct vmm_error *err);
-struct net_backend net_tap_backend(struct net_tap *t);
-/* Frames waiting on the tap call on_receive(device) on the I/O thread, once the device enables it. */
-int net_tap_watch(struct net_tap *t, struct iothread *io, iothread_fn *on_receive, void *device);
+int net_tap_open_bridge(struct net_tap *t, const char *bridge, unsigned queues, struct vmm_error *err);
+struct net_backend net_tap_backend(struct net_tap *t, unsigned queue);
+/* Frames waiting on a queue call on_receive(arg) on the I/O thread, once the device enables it. */
+int net_tap_watch(struct net_tap *t, unsigned queue, struct iothread *io, iothread_fn *on_receive, void *arg);
 void net_tap_close(struct net_tap *t);
 
 #endif

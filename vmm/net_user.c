@@ -354,6 +354,14 @@ int net_user_watch(struct net_user *u, struct iothread *io, iothread_fn *on_rece
 	return iothread_enable(io, u->rx_fd, false);
 }
 
+uint64_t net_user_dropped(struct net_user *u)
+{
+	pthread_mutex_lock(&u->lock);
+	uint64_t n = u->dropped;
+	pthread_mutex_unlock(&u->lock);
+	return n;
+}
+
 void net_user_close(struct net_user *u)
 {
 	if (u->running) {

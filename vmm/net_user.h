@@ -42,6 +42,8 @@ struct net_user {
 int net_user_open(struct net_user *u, const struct nic_config *n, struct vmm_error *err);
 struct net_backend net_user_backend(struct net_user *u);
 int net_user_watch(struct net_user *u, struct iothread *io, iothread_fn *on_receive, void *device);
+/* Frames for the guest dropped because it left the queue full. */
+uint64_t net_user_dropped(struct net_user *u);
 void net_user_close(struct net_user *u);
 
 #endif

@@ -14,9 +14,10 @@ int nics_open(struct vm *vm, struct vmm_error *err)
 	for (unsigned i = 0; i < vm->cfg.nr_nics; i++) {
 		const struct nic_config *n = &vm->cfg.nics[i];
 		struct vm_nic *nic = &vm->nics[i];
+		unsigned queues = n->queues ? n->queues : 1;
 		int r = n->backend == NIC_USER ? net_user_open(&nic->user, n, err)
-			: n->backend == NIC_TAP ? net_tap_open(&nic->tap, n->ifname, err)
-						: net_tap_open_bridge(&nic->tap, n->ifname, err);
+			: n->backend == NIC_TAP ? net_tap_open(&nic->tap, n->ifname, queues, err)
+						: net_tap_open_bridge(&nic->tap, n->ifname, queues, err);
 		nic->open = true;
 		if (r < 0)
 			return -1;
@@ -45,11 +46,19 @@ int nics_attach(struct vm *vm, struct vmm_error *err)
 		else
 			default_mac(i, mac);
 		bool user = n->backend == NIC_USER;
-		nic->net = virtio_net_create(&vm->mem, user ? net_user_backend(&nic->user) : net_tap_backend(&nic->tap), mac);
-		if (!nic->net ||
-		    (user ? net_user_watch(&nic->user, &vm->io, virtio_net_receive, nic->net)
-			  : net_tap_watch(&nic->tap, &vm->io, virtio_net_receive, nic->net)) < 0)
+		unsigned pairs = user ? 1 : nic->tap.nr_queues;
+		struct net_backend backends[VIRTIO_NET_MAX_PAIRS];
+		for (unsigned q = 0; q < pairs; q++)
+			backends[q] = user ? net_user_backend(&nic->user) : net_tap_backend(&nic->tap, q);
+		nic->net = virtio_net_create(&vm->mem, backends, pairs, mac);
+		if (!nic->net)
 			return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot create virtio-net device %u", i);
+		for (unsigned q = 0; q < pairs; q++) {
+			void *port = virtio_net_rx_port(nic->net, q);
+			if ((user ? net_user_watch(&nic->user, &vm->io, virtio_net_receive, port)
+				  : net_tap_watch(&nic->tap, q, &vm->io, virtio_net_receive, port)) < 0)
+				return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot watch the backend of NIC %u", i);
+		}
 		if (virtio_attach(vm, virtio_net_dev(nic->net), n->transport, PCI_CLASS_NETWORK_ETHERNET,
 				  &nic->transport, err) < 0)
 			return -1;

@@ -48,12 +48,15 @@ static void print_bus(FILE *out, const struct bus *bus)
 		(uint64_t)atomic_load(&bus->unclaimed_reads), (uint64_t)atomic_load(&bus->unclaimed_writes));
 }
 
-static void print_nics(FILE *out, const struct vm *vm)
+static void print_nics(FILE *out, struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->cfg.nr_nics; i++) {
 		struct virtio_net_stats s = virtio_net_stats(vm->nics[i].net);
-		fprintf(out, "  nic%u %12" PRIu64 " rx %12" PRIu64 " tx %12" PRIu64 " filtered %12" PRIu64 " tx errors\n",
+		fprintf(out, "  nic%u %12" PRIu64 " rx %12" PRIu64 " tx %12" PRIu64 " filtered %12" PRIu64 " tx errors",
 			i, s.rx_frames, s.tx_frames, s.rx_filtered, s.tx_errors);
+		if (vm->cfg.nics[i].backend == NIC_USER)
+			fprintf(out, " %12" PRIu64 " dropped by the NAT", net_user_dropped(&vm->nics[i].user));
+		fputc('\n', out);
 	}
 }
 
@@ -73,7 +76,7 @@ static void print_kvm_counters(FILE *out, const struct vm *vm)
 	}
 }
 
-void stats_print(FILE *out, const struct vm *vm)
+void stats_print(FILE *out, struct vm *vm)
 {
 	print_exits(out, vm);
 	print_kvm_counters(out, vm);

@@ -6,6 +6,6 @@
 
 struct vm;
 
-void stats_print(FILE *out, const struct vm *vm);
+void stats_print(FILE *out, struct vm *vm);
 
 #endif

@@ -59,7 +59,7 @@ static int ignore_offloads(void *ctx, uint64_t f)
 	return 0;
 }
 
-static const struct net_backend_ops fuzz_ops = { sink_send, one_frame, ignore, ignore_offloads };
+static const struct net_backend_ops fuzz_ops = { sink_send, one_frame, ignore, ignore_offloads, NULL };
 
 static void nothing(void *t)
 {
@@ -89,7 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(frame, 0, sizeof(frame));
 	memcpy(frame + VIRTIO_NET_HDR_BYTES, mac, 6);
 
-	struct virtio_net *net = virtio_net_create(&mem, (struct net_backend){ &fuzz_ops, &frames, 0 }, mac);
+	struct net_backend be = { &fuzz_ops, &frames, 0 };
+	struct virtio_net *net = virtio_net_create(&mem, &be, 1, mac);
 	struct virtio_dev *vdev = virtio_net_dev(net);
 	virtio_attach_transport(vdev, &transport, NULL);
 	virtio_set_driver_features(vdev, 1, 1);
@@ -108,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	virtio_queue_notify(vdev, 2);
 	virtio_queue_notify(vdev, 1);
 	virtio_queue_notify(vdev, 0);
-	virtio_net_receive(net);
+	virtio_net_receive(virtio_net_rx_port(net, 0));
 	virtio_net_destroy(net);
 	return 0;
 }

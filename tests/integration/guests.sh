@@ -335,7 +335,7 @@ case_net_bridge() {
 	need_kvm
 	net_setup bridge
 	net_check "$VMM" run --kernel "$FIRMWARE/virtio_net.elf" \
-		--network "bridge=vmmbr0,mac=52:54:00:aa:bb:cc" \
+		--network "bridge=vmmbr0,mac=52:54:00:aa:bb:cc,queues=2" \
 		--cmdline "ip=10.0.2.15 peer=10.0.2.1 peer_port=5555 count=200 size=1000"
 	# The tap vmm made for the bridge went with it.
 	[ -z "$(ip netns exec "$ns" ip -o link show master vmmbr0)" ] || fail "a tap is left on the bridge"

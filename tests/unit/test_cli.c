@@ -174,6 +174,37 @@ START_TEST(test_repeated_disks)
 }
 END_TEST
 
+START_TEST(test_network_options)
+{
+	struct nic_config n;
+	struct vmm_error err = { 0 };
+
+	ck_assert_int_eq(cli_parse_nic("tap=tap0", &n, &err), 0);
+	ck_assert_int_eq(n.backend, NIC_TAP);
+	ck_assert_str_eq(n.ifname, "tap0");
+	ck_assert(!n.mac_set);
+	ck_assert_int_eq(cli_parse_nic("bridge=br0,model=virtio,mac=52:54:00:12:34:56,transport=mmio,queues=4", &n, &err), 0);
+	ck_assert_int_eq(n.backend, NIC_BRIDGE);
+	ck_assert(n.mac_set);
+	ck_assert_uint_eq(n.mac[5], 0x56);
+	ck_assert_int_eq(n.transport, VIRTIO_TRANSPORT_MMIO);
+	ck_assert_uint_eq(n.queues, 4);
+	ck_assert_int_eq(cli_parse_nic("user,hostfwd=tcp::2222-:22,hostfwd=udp:127.0.0.1:5555-10.0.2.15:7", &n, &err), 0);
+	ck_assert_int_eq(n.backend, NIC_USER);
+	ck_assert_uint_eq(n.nr_hostfwd, 2);
+	ck_assert_str_eq(n.hostfwd[0], "tcp::2222-:22");
+	const char *bad[] = { "", "tap=", "mac=52:54:00:12:34:56", "tap=t,mac=52:54:00:12:34", "tap=t,mac=01:00:5e:00:00:01",
+			      "tap=t,mac=52:54:00:12:34:5g", "tap=t,model=e1000", "tap=t,transport=isa", "tap=t,queues=0",
+			      "tap=t,queues=17", "user,queues=2", "tap=t,hostfwd=tcp::1-:2", "tap=t,speed=9", "tap=t,user",
+			      "tap=averyveryverylongname" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.status = 0;
+		ck_assert_msg(cli_parse_nic(bad[i], &n, &err) == -1, "'%s' accepted", bad[i]);
+		ck_assert_int_eq(err.status, VMM_EXIT_USAGE);
+	}
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -186,6 +217,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_commands);
 	tcase_add_test(tc, test_disk_options);
 	tcase_add_test(tc, test_repeated_disks);
+	tcase_add_test(tc, test_network_options);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -73,7 +73,7 @@ static int fb_set_guest_offloads(void *ctx, uint64_t features)
 	return 0;
 }
 
-static const struct net_backend_ops fb_ops = { fb_send, fb_receive, fb_set_receiving, fb_set_guest_offloads };
+static const struct net_backend_ops fb_ops = { fb_send, fb_receive, fb_set_receiving, fb_set_guest_offloads, NULL };
 
 static void t_signal(void *t, unsigned q)
 {
@@ -127,7 +127,8 @@ static void setup_features(uint32_t low)
 {
 	memset(&fb, 0, sizeof(fb));
 	fake_guest_init(&g, QSIZE);
-	net = virtio_net_create(&g.mem, (struct net_backend){ &fb_ops, &fb, 0 }, our_mac);
+	struct net_backend be = { &fb_ops, &fb, 0 };
+	net = virtio_net_create(&g.mem, &be, 1, our_mac);
 	ck_assert_ptr_nonnull(net);
 	vdev = virtio_net_dev(net);
 	virtio_attach_transport(vdev, &transport, NULL);
@@ -223,12 +224,12 @@ START_TEST(test_rx_waits_for_buffers)
 
 	ck_assert(fb.receiving);   /* DRIVER_OK started it */
 	queue_frame(our_mac, 100);
-	virtio_net_receive(net);
+	virtio_net_receive(virtio_net_rx_port(net, 0));
 	ck_assert(!fb.receiving);              /* no buffers: the backend holds the frame */
 	ck_assert_uint_eq(fb.next_frame, 0);
 	post_rx(4, 2048);
 	ck_assert(fb.receiving);               /* buffers: deliver again */
-	virtio_net_receive(net);
+	virtio_net_receive(virtio_net_rx_port(net, 0));
 	ck_assert_int_eq(used(&rxq, &id, &len), 1);
 	ck_assert_uint_eq(len, 12 + 14 + 100);
 	uint8_t *buf = fake_ptr(&g, BUF_GPA + id * 0x1000u);
@@ -248,7 +249,7 @@ START_TEST(test_rx_merged_buffers)
 	post_rx(6, 1024);
 	queue_frame(our_mac, 1500);            /* 1526 bytes with the header: two buffers */
 	queue_frame(our_mac, 20);
-	virtio_net_receive(net);
+	virtio_net_receive(virtio_net_rx_port(net, 0));
 	ck_assert_int_eq(used(&rxq, &id[0], &len[0]), 1);
 	ck_assert_int_eq(used(&rxq, &id[1], &len[1]), 1);
 	ck_assert_uint_eq(len[0], 1024);
@@ -266,6 +267,8 @@ START_TEST(test_rx_merged_buffers)
 }
 END_TEST
 
+static unsigned ctrl_index = 2;   /* the control queue follows the queue pairs */
+
 static uint8_t ctrl(uint8_t class, uint8_t cmd, const void *data, size_t len)
 {
 	uint8_t *c = fake_ptr(&g, BUF_GPA + 0x8000);
@@ -277,7 +280,7 @@ static uint8_t ctrl(uint8_t class, uint8_t cmd, const void *data, size_t len)
 	*(uint8_t *)fake_ptr(&g, BUF_GPA + 0x9000) = 0xee;
 	struct fake_buf bufs[] = { { BUF_GPA + 0x8000, (uint32_t)(2 + len), false }, { BUF_GPA + 0x9000, 1, true } };
 	add(&ctrlq, (uint16_t)(ctrlq.avail_idx * 2 % QSIZE), bufs, 2);
-	virtio_queue_notify(vdev, 2);
+	virtio_queue_notify(vdev, ctrl_index);
 	ck_assert_int_eq(used(&ctrlq, &id, &ulen), 1);
 	return *(uint8_t *)fake_ptr(&g, BUF_GPA + 0x9000);
 }
@@ -286,7 +289,7 @@ static bool delivered(const uint8_t dst[6])
 {
 	uint32_t id, len;
 	queue_frame(dst, 46);
-	virtio_net_receive(net);
+	virtio_net_receive(virtio_net_rx_port(net, 0));
 	return used(&rxq, &id, &len) == 1;
 }
 
@@ -343,9 +346,68 @@ START_TEST(test_config_and_offloads)
 	uint32_t id, len;
 	post_rx(1, 1000);                          /* too small for a whole frame */
 	queue_frame(our_mac, 10);
-	virtio_net_receive(net);
+	virtio_net_receive(virtio_net_rx_port(net, 0));
 	ck_assert(vdev->status & VIRTIO_STATUS_NEEDS_RESET);
 	ck_assert_int_eq(used(&rxq, &id, &len), 0);
+}
+END_TEST
+
+START_TEST(test_multiqueue)
+{
+	static struct fake_backend fb1;
+	struct test_queue rx1, tx1, ctrl2;
+	uint32_t id, len;
+	uint16_t pairs;
+
+	teardown();
+	memset(&fb, 0, sizeof(fb));
+	memset(&fb1, 0, sizeof(fb1));
+	fake_guest_init(&g, QSIZE);
+	struct net_backend be[2] = { { &fb_ops, &fb, 0 }, { &fb_ops, &fb1, 0 } };
+	net = virtio_net_create(&g.mem, be, 2, our_mac);
+	vdev = virtio_net_dev(net);
+	virtio_attach_transport(vdev, &transport, NULL);
+	ck_assert(vdev->device_features & (1ull << VIRTIO_NET_F_MQ));
+	vdev->ops->config_read(vdev, 8, (uint8_t *)&pairs, 2);
+	ck_assert_uint_eq(pairs, 2);
+	virtio_set_driver_features(vdev, 1, 1);
+	virtio_set_driver_features(vdev, 0, (1u << VIRTIO_NET_F_MQ) | (1u << VIRTIO_NET_F_CTRL_VQ));
+	virtio_set_status(vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	queue_init(&rxq, 0, RXQ_BASE);
+	queue_init(&txq, 1, TXQ_BASE);
+	queue_init(&rx1, 2, 0x40000);
+	queue_init(&tx1, 3, 0x50000);
+	queue_init(&ctrl2, 4, 0x60000);
+	virtio_set_status(vdev, 0xf);
+	ck_assert(fb.receiving);
+	ck_assert(!fb1.receiving);          /* one pair until the driver asks for more */
+	/* Transmit queue 3 goes to the second backend queue. */
+	memset(fake_ptr(&g, BUF_GPA), 0, 72);
+	struct fake_buf frame = { BUF_GPA, 72, false };
+	add(&tx1, 0, &frame, 1);
+	virtio_queue_notify(vdev, 3);
+	ck_assert_uint_eq(fb1.nsent, 1);
+	ck_assert_uint_eq(fb.nsent, 0);
+	/* VQ_PAIRS_SET through the control queue (now queue 4). */
+	uint16_t two = 2, three = 3;
+	ctrlq = ctrl2;
+	ctrl_index = 4;
+	ck_assert_uint_eq(ctrl(4, 0, &three, 2), 1);
+	ck_assert_uint_eq(ctrl(4, 0, &two, 2), 0);
+	ck_assert(fb1.receiving);
+	/* A frame on the second backend queue lands in receive queue 2. */
+	struct fake_buf b = { BUF_GPA + 0x10000, 2048, true };
+	add(&rx1, 0, &b, 1);
+	virtio_queue_notify(vdev, 2);
+	uint8_t *f = fb1.frames[fb1.nframes];
+	memset(f, 0, 12);
+	memcpy(f + 12, our_mac, 6);
+	fb1.frame_len[fb1.nframes++] = 12 + 60;
+	virtio_net_receive(virtio_net_rx_port(net, 1));
+	ck_assert_int_eq(used(&rx1, &id, &len), 1);
+	ck_assert_uint_eq(len, 72);
+	ck_assert_int_eq(used(&rxq, &id, &len), 0);
+	ctrl_index = 2;
 }
 END_TEST
 
@@ -361,6 +423,7 @@ Suite *virtio_net_suite(void)
 	tcase_add_test(tc, test_rx_merged_buffers);
 	tcase_add_test(tc, test_rx_filter_and_control_queue);
 	tcase_add_test(tc, test_config_and_offloads);
+	tcase_add_test(tc, test_multiqueue);
 	suite_add_tcase(s, tc);
 	return s;
 }
