@@ -152,6 +152,8 @@ static int tap_set_guest_offloads(void *ctx, uint64_t f)
 			flags |= TUN_F_TSO6;
 		if (f & (1ull << VIRTIO_NET_F_GUEST_ECN))
 			flags |= TUN_F_TSO_ECN;
+		if (f & (1ull << VIRTIO_NET_F_GUEST_UFO))
+			flags |= TUN_F_UFO;
 	}
 	return ioctl(q->fd, TUNSETOFFLOAD, flags);
 }
@@ -186,6 +188,12 @@ struct net_backend net_tap_backend(struct net_tap *t, unsigned queue)
 			    (1ull << VIRTIO_NET_F_HOST_TSO6) | (1ull << VIRTIO_NET_F_HOST_ECN) |
 			    (1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_GUEST_TSO4) |
 			    (1ull << VIRTIO_NET_F_GUEST_TSO6) | (1ull << VIRTIO_NET_F_GUEST_ECN);
+
+	/* UFO only where this kernel's tap still takes it. */
+	if (ioctl(t->q[queue].fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_UFO) == 0) {
+		features |= (1ull << VIRTIO_NET_F_HOST_UFO) | (1ull << VIRTIO_NET_F_GUEST_UFO);
+		ioctl(t->q[queue].fd, TUNSETOFFLOAD, 0);
+	}
 
 	return (struct net_backend){ &tap_ops, &t->q[queue], features };
 }

@@ -32,6 +32,7 @@
 #define DHCP_ACK 5
 #define DHCP_XID 0x564d4d31
 #define DISCARD_PORT 9
+#define PATTERN_PORT 4000   /* where our pattern datagrams come from, and echoes return to */
 #define LOOP_CYCLES 120000000000ull
 
 static struct fw_vring rxq __attribute__((aligned(4096)));
@@ -45,7 +46,7 @@ static uint8_t my_mac[6], peer_mac[6];
 static uint32_t my_ip, peer_ip;
 static bool peer_known, quit, dhcp_bound;
 static uint32_t dhcp_server;
-static unsigned long rx_frames, tx_frames, echoed, pings, discarded;
+static unsigned long rx_frames, tx_frames, echoed, pings, discarded, pattern_good, pattern_bad;
 
 static const char *failure;
 
@@ -272,8 +273,34 @@ static void handle_dhcp(const uint8_t *m, size_t len)
 	}
 }
 
+static uint8_t pattern_byte(uint32_t seq, unsigned i)
+{
+	return (uint8_t)(seq * 7 + i);
+}
+
+/* A peer that echoes our pattern datagrams: check every byte that comes back. */
+static void check_pattern_echo(const uint8_t *d, size_t n)
+{
+	if (n < 4) {
+		pattern_bad++;
+		return;
+	}
+	uint32_t seq = be32(d);
+	for (unsigned i = 4; i < n; i++) {
+		if (d[i] != pattern_byte(seq, i)) {
+			pattern_bad++;
+			return;
+		}
+	}
+	pattern_good++;
+}
+
 static void handle_udp(const uint8_t *src_mac, const uint8_t *ip, const uint8_t *u, size_t len)
 {
+	if (len >= 8 && be16(u + 2) == PATTERN_PORT && be16(u + 4) >= 8 && be16(u + 4) <= len) {
+		check_pattern_echo(u + 8, be16(u + 4) - 8u);
+		return;
+	}
 	if (len >= 8 && be16(u + 2) == DHCP_CLIENT_PORT && be16(u + 4) <= len) {
 		handle_dhcp(u + 8, be16(u + 4) - 8u);
 		return;
@@ -352,8 +379,8 @@ static void send_pattern(unsigned count, unsigned size, uint16_t port)
 	for (unsigned seq = 0; seq < count && !quit; seq++) {
 		put32(data, seq);
 		for (unsigned i = 4; i < size; i++)
-			data[i] = (uint8_t)(seq * 7 + i);
-		send_udp(peer_mac, peer_ip, 4000, port, data, size);
+			data[i] = pattern_byte(seq, i);
+		send_udp(peer_mac, peer_ip, PATTERN_PORT, port, data, size);
 		poll_rx();
 	}
 }
@@ -427,6 +454,10 @@ void guest_main(void)
 		printf("dhcp lease %u.%u.%u.%u from %u.%u.%u.%u\n", my_ip >> 24, (my_ip >> 16) & 0xff,
 		       (my_ip >> 8) & 0xff, my_ip & 0xff, dhcp_server >> 24, (dhcp_server >> 16) & 0xff,
 		       (dhcp_server >> 8) & 0xff, dhcp_server & 0xff);
+	if (pattern_good || pattern_bad)
+		printf("pattern echoes: %lu good, %lu bad\n", pattern_good, pattern_bad);
+	if (pattern_bad)
+		fail("an echoed pattern datagram came back changed");
 	printf("virtio-net test passed: %lu frames in, %lu out, %lu pings, %lu datagrams echoed, %lu discarded\n",
 	       rx_frames, tx_frames, pings, echoed, discarded);
 }
