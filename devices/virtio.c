@@ -51,6 +51,13 @@ bool virtio_has_feature(const struct virtio_dev *vdev, unsigned bit)
 	return vdev->driver_features & (1ull << bit);
 }
 
+void virtio_config_copy(const void *config, size_t config_size, uint32_t offset, uint8_t *data, unsigned size)
+{
+	memset(data, 0, size);
+	if (offset < config_size)
+		memcpy(data, (const uint8_t *)config + offset, size < config_size - offset ? size : config_size - offset);
+}
+
 bool virtio_driver_ok(const struct virtio_dev *vdev)
 {
 	return (vdev->status & VIRTIO_STATUS_DRIVER_OK) && !(vdev->status & VIRTIO_STATUS_NEEDS_RESET);

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "guest_mem.h"
@@ -99,6 +100,8 @@ void virtio_queue_notify(struct virtio_dev *vdev, unsigned q);
 bool virtio_driver_ok(const struct virtio_dev *vdev);
 
 /* Device side; call with the lock held. */
+/* A config_read for a device whose configuration is one structure: bytes past it read as 0. */
+void virtio_config_copy(const void *config, size_t config_size, uint32_t offset, uint8_t *data, unsigned size);
 bool virtio_has_feature(const struct virtio_dev *vdev, unsigned bit);
 /* Interrupts the driver for queue q unless it asked not to be. */
 void virtio_signal_used(struct virtio_dev *vdev, unsigned q);

@@ -368,10 +368,7 @@ static void blk_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *d
 {
 	struct virtio_blk *blk = vdev->device;
 
-	memset(data, 0, size);
-	if (offset < sizeof(blk->config))
-		memcpy(data, (uint8_t *)&blk->config + offset,
-		       size < sizeof(blk->config) - offset ? size : sizeof(blk->config) - offset);
+	virtio_config_copy(&blk->config, sizeof(blk->config), offset, data, size);
 }
 
 static void blk_config_write(struct virtio_dev *vdev, uint32_t offset, const uint8_t *data, unsigned size)

@@ -422,10 +422,7 @@ static void net_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *d
 {
 	struct virtio_net *net = vdev->device;
 
-	memset(data, 0, size);
-	if (offset < sizeof(net->config))
-		memcpy(data, (uint8_t *)&net->config + offset,
-		       size < sizeof(net->config) - offset ? size : sizeof(net->config) - offset);
+	virtio_config_copy(&net->config, sizeof(net->config), offset, data, size);
 }
 
 static void net_config_write(struct virtio_dev *vdev, uint32_t offset, const uint8_t *data, unsigned size)

@@ -289,6 +289,14 @@ case_disk_errors() {
 # datagrams. net_setup MODE makes the namespace; net_check RUNNER... runs the
 # guest with RUNNER (vmm or QEMU) beside the host side and checks both.
 ns=vmmnet$$
+
+# start_peer [ip netns exec NS] ARGS...: net_peer.py in the background, listening when this returns.
+start_peer() {
+	"$@" >"$work/peer" 2>&1 &
+	peer=$!
+	for _ in $(seq 100); do grep -q listening "$work/peer" && break; sleep 0.1; done
+}
+
 net_setup() {
 	ip netns add "$ns" 2>/dev/null || skip "cannot create a network namespace"
 	trap 'ip netns del '"$ns"' 2>/dev/null; rm -rf "$work"' EXIT
@@ -305,10 +313,7 @@ net_setup() {
 }
 
 net_check() {
-	ip netns exec "$ns" python3 "$(dirname "$0")/net_peer.py" 10.0.2.15 10.0.2.1 5555 200 1000 300 \
-		>"$work/peer" 2>&1 &
-	local peer=$!
-	for _ in $(seq 100); do grep -q listening "$work/peer" && break; sleep 0.1; done
+	start_peer ip netns exec "$ns" python3 "$(dirname "$0")/net_peer.py" 10.0.2.15 10.0.2.1 5555 200 1000 300
 	ip netns exec "$ns" timeout 120 "$@" </dev/null >"$work/out" 2>"$work/err"
 	status=$?
 	wait $peer || { cat "$work/peer"; fail "the host side of the network test failed"; }
@@ -352,10 +357,7 @@ case_net_bridge() {
 case_net_user() {
 	need_kvm
 	local port=$((20000 + $$ % 20000)) fwd=$((40000 + $$ % 20000))
-	python3 "$(dirname "$0")/net_peer.py" 127.0.0.1 127.0.0.1 "$port" 100 1000 200 "$fwd" noping echo \
-		>"$work/peer" 2>&1 &
-	local peer=$!
-	for _ in $(seq 100); do grep -q listening "$work/peer" && break; sleep 0.1; done
+	start_peer python3 "$(dirname "$0")/net_peer.py" 127.0.0.1 127.0.0.1 "$port" 100 1000 200 "$fwd" noping echo
 	timeout 120 "$VMM" run --kernel "$FIRMWARE/virtio_net.elf" --stats \
 		--network "user,mac=52:54:00:aa:bb:cc,hostfwd=udp:127.0.0.1:$fwd-:7" \
 		--cmdline "ip=dhcp peer=10.0.2.2 peer_port=$port count=100 size=1000" \
