@@ -1,14 +1,23 @@
 /*
  * ACPI table builder (ACPI 6.5: 5.2.5 RSDP, 5.2.6 table header, 5.2.8 XSDT,
- * 5.2.12 MADT; MCFG from the PCI Firmware Specification 3.2, 4.1.2). Tables are laid out one after another, 16-byte aligned,
- * after the RSDP; every table gets its checksum last.
+ * 5.2.9 FADT, 5.2.11.1 DSDT, 5.2.12 MADT; MCFG from the PCI Firmware
+ * Specification 3.2, 4.1.2). The platform is hardware-reduced ACPI
+ * (4.1): no PM1 blocks, SCI or PM timer to emulate; power-off goes
+ * through the sleep control register. Tables are laid out one after
+ * another, 16-byte aligned, after the RSDP; every table gets its checksum
+ * last.
  */
 #include "acpi.h"
 
 #include <string.h>
 
+#include "acpi_sleep.h"
 #include "acpi_tables.h"
+#include "aml.h"
+#include "i8042.h"
 #include "memmap.h"
+#include "pci.h"
+#include "serial.h"
 
 #define ACPI_OEM_ID "VMM   "
 #define ACPI_OEM_TABLE_ID "VMMTABLE"
@@ -129,13 +138,143 @@ static struct acpi_header *build_mcfg(struct builder *b)
 	return (struct acpi_header *)t;
 }
 
+static void dsdt_serial(struct aml *a)
+{
+	size_t dev = aml_device(a, "COM1");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0501");
+	aml_name(a, "_UID");
+	aml_integer(a, 1);
+	aml_name(a, "_CRS");
+	size_t crs = aml_buffer(a);
+	aml_res_io(a, SERIAL_COM1_BASE, SERIAL_REGS);
+	aml_res_irq(a, SERIAL_COM1_GSI);
+	aml_res_end(a);
+	aml_end(a, crs);
+	aml_end(a, dev);
+}
+
+/* _PRT: INTA of every slot goes to its GSI, like pci.c wires it. */
+static void dsdt_pci_routing(struct aml *a)
+{
+	aml_name(a, "_PRT");
+	size_t prt = aml_package(a, PCI_MAX_SLOTS);
+	for (unsigned slot = 0; slot < PCI_MAX_SLOTS; slot++) {
+		size_t entry = aml_package(a, 4);
+		aml_integer(a, ((uint64_t)slot << 16) | 0xffff);
+		aml_integer(a, 0);      /* INTA */
+		aml_integer(a, 0);      /* no link device: the next field is a GSI */
+		aml_integer(a, pci_intx_gsi(slot));
+		aml_end(a, entry);
+	}
+	aml_end(a, prt);
+}
+
+static void dsdt_pci_host(struct aml *a)
+{
+	size_t dev = aml_device(a, "PCI0");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0A08");
+	aml_name(a, "_CID");
+	aml_eisaid(a, "PNP0A03");
+	aml_name(a, "_SEG");
+	aml_integer(a, 0);
+	aml_name(a, "_BBN");
+	aml_integer(a, 0);
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_name(a, "_CRS");
+	size_t crs = aml_buffer(a);
+	aml_res_bus_numbers(a, 0, (uint16_t)(PCI_ECAM_SIZE / MiB - 1));
+	aml_res_io(a, PCI_CONFIG_ADDRESS_PORT, 8);
+	aml_res_io_window(a, 0, PCI_CONFIG_ADDRESS_PORT - 1);
+	aml_res_io_window(a, PCI_CONFIG_ADDRESS_PORT + 8, 0xffff);
+	aml_res_memory_window(a, (uint32_t)PCI_MMIO_BASE, (uint32_t)(PCI_MMIO_BASE + PCI_MMIO_SIZE - 1));
+	aml_res_end(a);
+	aml_end(a, crs);
+	dsdt_pci_routing(a);
+	aml_end(a, dev);
+}
+
+/* virtio-mmio devices: Linux's virtio_mmio driver binds "LNRO0005". */
+static void dsdt_virtio_mmio(struct aml *a, const struct acpi_mmio_device *d, unsigned index)
+{
+	char name[5] = { 'V', 'R', (char)('0' + index / 10), (char)('0' + index % 10), 0 };
+	size_t dev = aml_device(a, name);
+	aml_name(a, "_HID");
+	aml_string(a, "LNRO0005");
+	aml_name(a, "_UID");
+	aml_integer(a, index);
+	aml_name(a, "_CRS");
+	size_t crs = aml_buffer(a);
+	aml_res_memory32_fixed(a, (uint32_t)d->base, d->size);
+	aml_res_interrupt(a, d->gsi, true, false);
+	aml_res_end(a);
+	aml_end(a, crs);
+	aml_end(a, dev);
+}
+
+static struct acpi_header *build_dsdt(struct builder *b, const struct acpi_config *cfg)
+{
+	uint8_t *t = reserve(b, 0);
+	struct aml a = { t, t ? b->size - b->used : 0, sizeof(struct acpi_header), !t };
+
+	/* \_S5: the SLP_TYP values for soft-off (ACPI 6.5, 7.4.2). */
+	aml_name(&a, "\\_S5");
+	size_t s5 = aml_package(&a, 2);
+	aml_integer(&a, ACPI_SLEEP_TYPE_S5);
+	aml_integer(&a, ACPI_SLEEP_TYPE_S5);
+	aml_end(&a, s5);
+	size_t sb = aml_scope(&a, "\\_SB");
+	dsdt_serial(&a);
+	dsdt_pci_host(&a);
+	for (unsigned i = 0; i < cfg->nr_mmio_devices; i++)
+		dsdt_virtio_mmio(&a, &cfg->mmio_devices[i], i);
+	aml_end(&a, sb);
+	if (a.overflow)
+		return NULL;
+	b->used += a.len;
+	header_init((struct acpi_header *)t, "DSDT", (uint32_t)a.len, 2);
+	table_finish((struct acpi_header *)t);
+	return (struct acpi_header *)t;
+}
+
+static struct acpi_gas io_register(uint16_t port, uint8_t bits)
+{
+	return (struct acpi_gas){ ACPI_GAS_SYSTEM_IO, bits, 0, ACPI_GAS_ACCESS_BYTE, port };
+}
+
+static struct acpi_header *build_fadt(struct builder *b, const struct acpi_header *dsdt)
+{
+	struct acpi_fadt *f = reserve(b, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	header_init(&f->header, "FACP", sizeof(*f), 6);
+	f->minor_version = 5;
+	f->dsdt = (uint32_t)gpa_of(b, dsdt);
+	f->x_dsdt = gpa_of(b, dsdt);
+	f->sci_int = ACPI_SCI_IRQ;
+	f->flags = FADT_HW_REDUCED_ACPI | FADT_RESET_REG_SUP | FADT_PWR_BUTTON | FADT_SLP_BUTTON;
+	f->iapc_boot_arch = IAPC_VGA_NOT_PRESENT | IAPC_ASPM_CONTROLS | IAPC_CMOS_RTC_NOT_PRESENT;
+	f->reset_reg = io_register(I8042_COMMAND_PORT, 8);
+	f->reset_value = I8042_CMD_RESET;
+	f->sleep_control_reg = io_register(ACPI_SLEEP_PORT, 8);
+	f->sleep_status_reg = io_register(ACPI_SLEEP_PORT + 1, 8);
+	memcpy(&f->hypervisor_vendor_id, "VMM", 4);
+	table_finish(&f->header);
+	return &f->header;
+}
+
 size_t acpi_build(uint8_t *buf, size_t size, const struct acpi_config *cfg)
 {
 	struct builder b = { buf, size, 0, cfg->base };
 	struct acpi_rsdp *rsdp = reserve(&b, sizeof(*rsdp));
-	struct acpi_header *madt = rsdp ? build_madt(&b, cfg->nr_cpus) : NULL;
+	struct acpi_header *dsdt = rsdp ? build_dsdt(&b, cfg) : NULL;
+	struct acpi_header *fadt = dsdt ? build_fadt(&b, dsdt) : NULL;
+	struct acpi_header *madt = fadt ? build_madt(&b, cfg->nr_cpus) : NULL;
 	struct acpi_header *mcfg = madt ? build_mcfg(&b) : NULL;
-	const struct acpi_header *tables[] = { madt, mcfg };
+	const struct acpi_header *tables[] = { fadt, madt, mcfg };
 	size_t nr_tables = sizeof(tables) / sizeof(tables[0]);
 	uint8_t *xsdt = mcfg ? reserve(&b, sizeof(struct acpi_header) + 8 * nr_tables) : NULL;
 

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#define XEN_ELFNOTE_GUEST_OS     6
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define HVM_START_MAGIC 0x336ec578
 

@@ -98,8 +98,11 @@ static uint64_t align4(uint64_t v)
 	return (v + 3) & ~3ull;
 }
 
-/* Looks for the Xen PHYS32_ENTRY note in one PT_NOTE segment. */
-static bool find_entry_note(const struct elf_view *e, const struct segment *s, uint32_t *entry)
+/*
+ * Reads the Xen notes of one PT_NOTE segment: PHYS32_ENTRY (returns true
+ * when found) and GUEST_OS, which says whether this is Linux.
+ */
+static bool read_xen_notes(const struct elf_view *e, const struct segment *s, struct pvh_image *out)
 {
 	if (!in_file(e, s->offset, s->filesz))
 		return false;
@@ -115,11 +118,13 @@ static bool find_entry_note(const struct elf_view *e, const struct segment *s, u
 		if (name_len > left - 12 || desc_len > left - 12 - name_len)
 			return false;
 		const uint8_t *name = p + 12, *desc = name + name_len;
-		if (type == XEN_ELFNOTE_PHYS32_ENTRY && namesz == 4 && !memcmp(name, "Xen", 4) &&
-		    (descsz == 4 || descsz == 8)) {
+		bool xen = namesz == 4 && !memcmp(name, "Xen", 4);
+		if (xen && type == XEN_ELFNOTE_GUEST_OS)
+			out->linux_kernel = descsz >= 5 && !memcmp(desc, "linux", 5);
+		if (xen && type == XEN_ELFNOTE_PHYS32_ENTRY && (descsz == 4 || descsz == 8)) {
 			uint64_t v = 0;
 			memcpy(&v, desc, descsz);
-			*entry = (uint32_t)v;
+			out->entry = (uint32_t)v;
 			return v <= UINT32_MAX;
 		}
 		p += 12 + name_len + desc_len;
@@ -137,10 +142,11 @@ int pvh_load_elf(const struct guest_mem *gm, const struct memmap *map,
 	if (parse_header(&e, err) < 0)
 		return -1;
 	out->end = 0;
+	out->linux_kernel = false;
 	for (unsigned i = 0; i < e.phnum; i++) {
 		struct segment s = read_segment(&e, i);
 		if (s.type == PT_NOTE && !have_entry)
-			have_entry = find_entry_note(&e, &s, &out->entry);
+			have_entry = read_xen_notes(&e, &s, out);
 		if (s.type != PT_LOAD || s.memsz == 0)
 			continue;
 		if (load_segment(&e, &s, gm, map, err) < 0)
@@ -157,10 +163,14 @@ int pvh_load_elf(const struct guest_mem *gm, const struct memmap *map,
 	return 0;
 }
 
-int boot_place_initrd(const struct memmap *map, uint64_t kernel_end, uint64_t size,
+int boot_place_initrd(const struct memmap *map, uint64_t kernel_end, uint64_t max_addr, uint64_t size,
 		      uint64_t *addr, struct vmm_error *err)
 {
-	uint64_t top = memmap_low_ram_end(map) & ~0xfffull;
+	uint64_t top = memmap_low_ram_end(map);
+
+	if (max_addr < UINT64_MAX && max_addr + 1 < top)
+		top = max_addr + 1;
+	top &= ~0xfffull;
 	uint64_t floor = (kernel_end + 0xfff) & ~0xfffull;
 
 	if (size > top || ((top - size) & ~0xfffull) < floor)

@@ -5,6 +5,7 @@
 #ifndef BOOT_PVH_H
 #define BOOT_PVH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,7 @@
 struct pvh_image {
 	uint32_t entry;        /* 32-bit physical entry point */
 	uint64_t end;          /* first byte above the loaded segments */
+	bool linux_kernel;     /* the image says it is Linux (Xen GUEST_OS note) */
 };
 
 /* Loads an ELF32 or ELF64 PVH image into guest RAM at and above 1 MiB. */
@@ -32,8 +34,11 @@ struct pvh_boot_params {
 int pvh_write_start_info(const struct guest_mem *gm, const struct memmap *map,
 			 const struct pvh_boot_params *p, struct vmm_error *err);
 
-/* Picks the highest page-aligned address for an initrd above kernel_end in low RAM. */
-int boot_place_initrd(const struct memmap *map, uint64_t kernel_end, uint64_t size,
+/*
+ * Picks the highest page-aligned address for an initrd above kernel_end in
+ * low RAM whose last byte is at or below max_addr.
+ */
+int boot_place_initrd(const struct memmap *map, uint64_t kernel_end, uint64_t max_addr, uint64_t size,
 		      uint64_t *addr, struct vmm_error *err);
 
 #endif

@@ -10,7 +10,6 @@
 
 #include <stdint.h>
 
-#define I8042_CMD_RESET 0xfe
 
 static void i8042_read(void *opaque, uint64_t offset, uint8_t *data, unsigned size)
 {

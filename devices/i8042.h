@@ -6,6 +6,7 @@
 #include "power.h"
 
 #define I8042_COMMAND_PORT 0x64
+#define I8042_CMD_RESET 0xfe
 
 extern const struct bus_device_ops i8042_ops;   /* opaque: struct power_control * */
 

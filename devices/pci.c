@@ -17,13 +17,11 @@
 
 #include "memmap.h"
 
-#define CF8_PORT 0xcf8
+#define CF8_PORT PCI_CONFIG_ADDRESS_PORT
 #define CFC_PORT 0xcfc
 #define CF8_ENABLE 0x80000000u
 #define PCI_IO_BASE 0xc000
 #define PCI_IO_END 0x10000
-#define PCI_INTX_GSI_BASE 16
-#define PCI_INTX_GSI_COUNT 8
 #define FIRST_CAP_OFFSET 0x40
 
 static uint32_t cfg32(const struct pci_function *f, unsigned off)
@@ -324,7 +322,7 @@ int pci_host_add(struct pci_host *h, struct pci_function *f)
 		if (f->bars[i].flags & PCI_BAR_MEM64)
 			pci_set_cfg32(f, off + 4, (uint32_t)(a >> 32));
 	}
-	uint32_t gsi = PCI_INTX_GSI_BASE + slot % PCI_INTX_GSI_COUNT;
+	uint32_t gsi = pci_intx_gsi(slot);
 	f->intx = (struct irq_line){ .ctl = h->irq, .gsi = gsi };
 	f->cfg[PCI_INTERRUPT_PIN] = 1;
 	f->cfg[PCI_INTERRUPT_LINE] = (uint8_t)gsi;

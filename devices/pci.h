@@ -13,6 +13,9 @@
 #include "bus.h"
 #include "irq.h"
 
+#define PCI_CONFIG_ADDRESS_PORT 0xcf8   /* 0xCF8-0xCFF: address and data */
+#define PCI_INTX_GSI_BASE 16
+#define PCI_INTX_GSI_COUNT 8
 #define PCI_CFG_SIZE 256
 #define PCI_MAX_SLOTS 32
 #define PCI_NUM_BARS 6
@@ -46,6 +49,12 @@
 #define PCI_CAP_ID_MSIX 0x11
 
 struct pci_function;
+
+/* The IOAPIC input that INTA of a slot drives (also in the DSDT's _PRT). */
+static inline uint32_t pci_intx_gsi(unsigned slot)
+{
+	return PCI_INTX_GSI_BASE + slot % PCI_INTX_GSI_COUNT;
+}
 
 struct pci_function_ops {
 	void (*bar_read)(struct pci_function *f, int bar, uint64_t offset, uint8_t *data, unsigned size);

@@ -19,8 +19,11 @@
 #define GiB (1ull << 30)
 
 /* Boot data written by the loaders (boot/) in the low 640 KiB. */
-#define BOOT_START_INFO_ADDR 0x6000ull   /* hvm_start_info, modlist */
-#define BOOT_MEMMAP_ADDR     0x7000ull   /* PVH memory map */
+#define BOOT_GDT_ADDR        0x0500ull   /* 64-bit entry: flat GDT */
+#define BOOT_START_INFO_ADDR 0x6000ull   /* PVH: hvm_start_info, modlist */
+#define BOOT_MEMMAP_ADDR     0x7000ull   /* PVH: memory map */
+#define BOOT_PARAMS_ADDR     0x7000ull   /* bzImage: struct boot_params (zero page) */
+#define BOOT_PAGE_TABLES_ADDR 0x9000ull  /* 64-bit entry: PML4, PDPT, 4 PDs */
 #define BOOT_CMDLINE_ADDR    0x20000ull
 #define BOOT_CMDLINE_MAX     4096ull     /* bytes, with the terminating NUL */
 #define LOW_RAM_END          0xA0000ull

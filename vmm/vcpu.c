@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include "cpuid.h"
+#include "long_mode.h"
+#include "memmap.h"
+#include "pvm.h"
 #include "trace.h"
 #include "vm.h"
 
@@ -49,6 +52,41 @@ const char *vcpu_exit_name(unsigned reason)
 	return "other";
 }
 
+/*
+ * Power-on state (Intel SDM vol. 3A, 10.1 table 10-1) for what KVM does
+ * not set itself: x87 control word 0x37F, MXCSR 0x1F80, zeroed syscall
+ * and sysenter MSRs and TSC. The one thing firmware would have done on
+ * top: MTRRs on with write-back as the default type, so that the guest
+ * does not see all of RAM as uncacheable.
+ */
+static int set_reset_state(struct vcpu *v, struct vmm_error *err)
+{
+	static const uint32_t zeroed[] = {
+		0x10,                               /* IA32_TSC */
+		0x174, 0x175, 0x176,                /* IA32_SYSENTER_CS, _ESP, _EIP */
+		0xc0000081, 0xc0000082, 0xc0000083, /* STAR, LSTAR, CSTAR */
+		0xc0000084, 0xc0000102,             /* SFMASK, KERNEL_GS_BASE */
+	};
+	struct {
+		struct kvm_msrs head;
+		struct kvm_msr_entry e[sizeof(zeroed) / sizeof(zeroed[0]) + 2];
+	} msrs = { .head.nmsrs = sizeof(msrs.e) / sizeof(msrs.e[0]) };
+	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+	unsigned n = 0;
+
+	for (; n < sizeof(zeroed) / sizeof(zeroed[0]); n++)
+		msrs.e[n] = (struct kvm_msr_entry){ .index = zeroed[n] };
+	msrs.e[n++] = (struct kvm_msr_entry){ .index = 0x1a0, .data = 1 };     /* MISC_ENABLE: fast strings */
+	msrs.e[n++] = (struct kvm_msr_entry){ .index = 0x2ff, .data = 0x806 }; /* MTRRdefType: E, WB */
+	if (ioctl(v->fd, KVM_SET_FPU, &fpu) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_FPU failed: %s", strerror(errno));
+	int set = ioctl(v->fd, KVM_SET_MSRS, &msrs);
+	if (set != (int)n)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_MSRS set %d of %u MSRs (stopped at 0x%x)", set, n,
+				set >= 0 && set < (int)n ? msrs.e[set].index : 0);
+	return 0;
+}
+
 int vcpu_init(struct vcpu *v, struct vm *vm, unsigned id, const struct kvm_cpuid2 *cpuid,
 	      struct vmm_error *err)
 {
@@ -63,14 +101,14 @@ int vcpu_init(struct vcpu *v, struct vm *vm, unsigned id, const struct kvm_cpuid
 		v->run = NULL;
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot map vCPU %u run area: %s", id, strerror(errno));
 	}
-	struct kvm_cpuid2 *mine = cpuid_for_vcpu(cpuid, id);
+	struct kvm_cpuid2 *mine = cpuid_for_vcpu(cpuid, id, vm->nr_vcpus);
 	if (!mine)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "out of memory");
 	int ret = ioctl(v->fd, KVM_SET_CPUID2, mine);
 	free(mine);
 	if (ret < 0)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_CPUID2 failed: %s", strerror(errno));
-	return 0;
+	return set_reset_state(v, err);
 }
 
 void vcpu_destroy(struct vcpu *v)
@@ -82,6 +120,14 @@ void vcpu_destroy(struct vcpu *v)
 	v->run = NULL;
 	v->fd = -1;
 }
+
+#define X86_CR0_PE (1u << 0)
+#define X86_CR0_ET (1u << 4)
+#define X86_CR0_NE (1u << 5)
+#define X86_CR0_PG (1u << 31)
+#define X86_CR4_PAE (1u << 5)
+#define EFER_LME (1u << 8)
+#define EFER_LMA (1u << 10)
 
 static struct kvm_segment flat_segment(uint16_t selector, uint8_t type)
 {
@@ -102,10 +148,33 @@ int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info, stru
 	sregs.cs = flat_segment(0x10, 0xb);
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = flat_segment(0x18, 0x3);
 	sregs.tr = (struct kvm_segment){ .limit = 0x67, .selector = 0x20, .type = 0xb, .present = 1 };
-	sregs.cr0 = 0x11;   /* PE | ET */
+	sregs.cr0 = X86_CR0_PE | X86_CR0_ET;
 	sregs.cr3 = 0;
 	sregs.cr4 = 0;
 	sregs.efer = 0;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_SREGS failed: %s", strerror(errno));
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_REGS failed: %s", strerror(errno));
+	return 0;
+}
+
+int vcpu_set_long_mode_entry(struct vcpu *v, uint64_t entry, uint64_t boot_params, struct vmm_error *err)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = entry, .rsi = boot_params, .rflags = 0x2 };
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_GET_SREGS failed: %s", strerror(errno));
+	sregs.cs = flat_segment(BOOT_CS_SELECTOR, 0xb);
+	sregs.cs.l = 1;
+	sregs.cs.db = 0;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = flat_segment(BOOT_DS_SELECTOR, 0x3);
+	sregs.gdt = (struct kvm_dtable){ .base = BOOT_GDT_ADDR, .limit = BOOT_GDT_ENTRIES * 8 - 1 };
+	sregs.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG;
+	sregs.cr3 = BOOT_PAGE_TABLES_ADDR;
+	sregs.cr4 = X86_CR4_PAE;
+	sregs.efer = EFER_LME | EFER_LMA;
 	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_SREGS failed: %s", strerror(errno));
 	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
@@ -160,16 +229,11 @@ static const char *internal_suberror_name(uint32_t suberror)
 	}
 }
 
-/* The bytes at CS:RIP, through the guest's page tables; 0 if unreadable. */
-static size_t instruction_bytes(struct vcpu *v, uint8_t *buf, size_t max, uint64_t *rip)
+size_t vcpu_code_bytes(struct vcpu *v, uint8_t *buf, size_t max, struct kvm_regs *regs, struct kvm_sregs *sregs)
 {
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-
-	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+	if (ioctl(v->fd, KVM_GET_REGS, regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, sregs) < 0)
 		return 0;
-	*rip = regs.rip;
-	struct kvm_translation t = { .linear_address = sregs.cs.base + regs.rip };
+	struct kvm_translation t = { .linear_address = sregs->cs.base + regs->rip };
 	if (ioctl(v->fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
 		return 0;
 	size_t n = max;
@@ -183,13 +247,14 @@ static void report_internal_error(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
 	uint8_t insn[16];
-	uint64_t rip = 0;
-	size_t n = instruction_bytes(v, insn, sizeof(insn), &rip);
+	struct kvm_regs regs = { 0 };
+	struct kvm_sregs sregs;
+	size_t n = vcpu_code_bytes(v, insn, sizeof(insn), &regs, &sregs);
 	char line[256];
 	int at = 0;
 
 	fprintf(stderr, "vmm: vcpu%u: KVM internal error: suberror %u (%s) at rip 0x%" PRIx64 "\n",
-		v->id, r->internal.suberror, internal_suberror_name(r->internal.suberror), rip);
+		v->id, r->internal.suberror, internal_suberror_name(r->internal.suberror), (uint64_t)regs.rip);
 	for (uint32_t i = 0; i < r->internal.ndata && i < 16; i++)
 		at += snprintf(line + at, sizeof(line) - (size_t)at, " 0x%llx", (unsigned long long)r->internal.data[i]);
 	if (at)
@@ -248,6 +313,9 @@ static void handle_exit(struct vcpu *v)
 		vm_request_stop(v->vm, VMM_EXIT_GUEST_CRASH, msg);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (v->vm->kvm.pvm && r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+		    pvm_recover_emulation_failure(v))
+			break;
 		report_internal_error(v);
 		vm_request_stop(v->vm, VMM_EXIT_GUEST_CRASH, "KVM internal error");
 		break;

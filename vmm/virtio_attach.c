@@ -17,17 +17,15 @@ static int attach_mmio(struct vm *vm, struct virtio_dev *vdev, struct virtio_att
 {
 	if (vm->nr_mmio_devices == NR_MMIO_SLOTS)
 		return vmm_fail(err, VMM_EXIT_USAGE, "at most %zu virtio-mmio devices", NR_MMIO_SLOTS);
-	unsigned index = vm->nr_mmio_devices++;
+	unsigned index = vm->nr_mmio_devices;
 	uint64_t base = PLATFORM_MMIO_BASE + (uint64_t)index * VIRTIO_MMIO_SIZE;
 	struct irq_line irq = { .ctl = &vm->irqchip, .gsi = mmio_gsis[index] };
-	size_t len = strlen(vm->extra_cmdline);
 
 	out->mmio = virtio_mmio_create(vdev, &vm->mmio, base, irq, &vm->io);
 	if (!out->mmio)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot place a virtio-mmio device at 0x%llx",
 				(unsigned long long)base);
-	snprintf(vm->extra_cmdline + len, sizeof(vm->extra_cmdline) - len, " virtio_mmio.device=%u@0x%llx:%u",
-		 VIRTIO_MMIO_SIZE, (unsigned long long)base, irq.gsi);
+	vm->mmio_devices[vm->nr_mmio_devices++] = (struct acpi_mmio_device){ base, VIRTIO_MMIO_SIZE, irq.gsi };
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,27 @@
 #include <unistd.h>
 
 #include "acpi.h"
+#include "acpi_sleep.h"
+#include "bzimage.h"
 #include "cpuid.h"
 #include "debug_exit.h"
 #include "i8042.h"
+#include "long_mode.h"
 #include "post_code.h"
 #include "pvh.h"
+#include "pvm.h"
 #include "serial.h"
 #include "stats.h"
+
+/* What was loaded, and how the bootstrap processor enters it. */
+struct boot_image {
+	enum { BOOT_PVH, BOOT_LINUX64 } kind;
+	uint64_t entry;
+	uint64_t end;           /* first byte above the kernel */
+	uint64_t initrd_max;    /* highest byte an initrd may occupy */
+	bool linux_kernel;
+	struct bzimage bz;      /* BOOT_LINUX64 only */
+};
 
 /* The demo guest linked into the binary (vmm/default_guest.S). */
 extern const uint8_t default_guest[];
@@ -143,6 +158,7 @@ static int add_devices(struct vm *vm, struct vmm_error *err)
 		{ SERIAL_COM1_BASE, SERIAL_REGS, &serial_ops, vm->serial, "serial" },
 		{ DEBUG_EXIT_PORT, DEBUG_EXIT_LEN, &debug_exit_ops, &vm->power, "debug-exit" },
 		{ I8042_COMMAND_PORT, 1, &i8042_ops, &vm->power, "i8042" },
+		{ ACPI_SLEEP_PORT, ACPI_SLEEP_LEN, &acpi_sleep_ops, &vm->power, "acpi-sleep" },
 		{ POST_CODE_PORT, 1, &post_code_ops, NULL, "post-code" },
 	};
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
@@ -198,31 +214,47 @@ static int open_input_files(struct vm *vm, struct vmm_error *err)
 	return 0;
 }
 
-static int load_kernel(struct vm *vm, struct pvh_image *img, struct vmm_error *err)
+static int load_kernel(struct vm *vm, struct boot_image *img, struct vmm_error *err)
 {
-	int ret = pvh_load_elf(&vm->mem, &vm->map, vm->kernel_file.data, vm->kernel_file.len, img, err);
+	const uint8_t *data = vm->kernel_file.data;
+	size_t len = vm->kernel_file.len;
+	int ret;
 
+	if (bzimage_detect(data, len)) {
+		const struct bzimage *bz = &img->bz;
+		ret = bzimage_load(&vm->mem, &vm->map, data, len, &img->bz, err);
+		img->kind = BOOT_LINUX64;
+		img->entry = bz->entry64;
+		img->end = bz->end;
+		img->initrd_max = bz->initrd_addr_max;
+		img->linux_kernel = true;
+	} else {
+		struct pvh_image pvh;
+		ret = pvh_load_elf(&vm->mem, &vm->map, data, len, &pvh, err);
+		*img = (struct boot_image){ .kind = BOOT_PVH, .entry = pvh.entry, .end = pvh.end,
+					    .initrd_max = UINT64_MAX, .linux_kernel = pvh.linux_kernel };
+	}
 	if (ret < 0 && vm->cfg.kernel)
 		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg), " (--kernel %s)",
 			 vm->cfg.kernel);
 	return ret;
 }
 
-static int load_initrd(struct vm *vm, uint64_t kernel_end, struct pvh_boot_params *bp, struct vmm_error *err)
+static int load_initrd(struct vm *vm, const struct boot_image *img, uint64_t *addr, struct vmm_error *err)
 {
 	const struct mapped_file *f = &vm->initrd_file;
 
-	if (boot_place_initrd(&vm->map, kernel_end, f->len, &bp->initrd_addr, err) < 0)
+	if (boot_place_initrd(&vm->map, img->end, img->initrd_max, f->len, addr, err) < 0)
 		return -1;
-	if (guest_mem_write(&vm->mem, bp->initrd_addr, f->data, f->len) < 0)
+	if (guest_mem_write(&vm->mem, *addr, f->data, f->len) < 0)
 		return vmm_fail(err, VMM_EXIT_USAGE, "--initrd %s does not fit in guest RAM", vm->cfg.initrd);
-	bp->initrd_size = f->len;
 	return 0;
 }
 
 static int write_acpi_tables(struct vm *vm, struct vmm_error *err)
 {
-	struct acpi_config cfg = { .nr_cpus = vm->nr_vcpus, .base = ACPI_TABLES_ADDR };
+	struct acpi_config cfg = { .nr_cpus = vm->nr_vcpus, .base = ACPI_TABLES_ADDR,
+				   .mmio_devices = vm->mmio_devices, .nr_mmio_devices = vm->nr_mmio_devices };
 	uint8_t *dst = guest_mem_ptr(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
 
 	if (!dst || acpi_build(dst, ACPI_TABLES_SIZE, &cfg) == 0)
@@ -230,29 +262,76 @@ static int write_acpi_tables(struct vm *vm, struct vmm_error *err)
 	return 0;
 }
 
-static int load_guest(struct vm *vm, struct pvh_image *img, struct vmm_error *err)
+static void append_cmdline(struct vm *vm, const char *fmt, ...)
 {
-	char cmdline[BOOT_CMDLINE_MAX + sizeof(vm->extra_cmdline)];
-	struct pvh_boot_params bp = { .cmdline = cmdline, .rsdp_addr = ACPI_TABLES_ADDR };
+	size_t len = strlen(vm->extra_cmdline);
+	va_list ap;
 
-	snprintf(cmdline, sizeof(cmdline), "%s%s", vm->cfg.cmdline ? vm->cfg.cmdline : "", vm->extra_cmdline);
-	int ret = load_kernel(vm, img, err);
-
-	if (ret == 0 && vm->cfg.initrd)
-		ret = load_initrd(vm, img->end, &bp, err);
-	unmap_file(&vm->kernel_file);
-	unmap_file(&vm->initrd_file);
-	if (ret < 0 || write_acpi_tables(vm, err) < 0)
-		return -1;
-	return pvh_write_start_info(&vm->mem, &vm->map, &bp, err);
+	va_start(ap, fmt);
+	snprintf(vm->extra_cmdline + len, sizeof(vm->extra_cmdline) - len, " ");
+	vsnprintf(vm->extra_cmdline + len + 1, sizeof(vm->extra_cmdline) - len - 1, fmt, ap);
+	va_end(ap);
 }
 
-static int create_vcpus(struct vm *vm, const struct pvh_image *img, struct vmm_error *err)
+/*
+ * Linux finds virtio-mmio devices in the DSDT; guests without ACPI get
+ * them on the command line (Linux's virtio_mmio.device= syntax).
+ */
+static void describe_guest_platform(struct vm *vm, bool linux_kernel)
+{
+	if (linux_kernel && vm->kvm.pvm) {
+		fprintf(stderr, "vmm: kvm_pvm host: adding '%s' to the kernel command line (instructions "
+			"its emulator lacks)\n", PVM_LINUX_CMDLINE);
+		append_cmdline(vm, PVM_LINUX_CMDLINE);
+	}
+	for (unsigned i = 0; !linux_kernel && i < vm->nr_mmio_devices; i++)
+		append_cmdline(vm, "virtio_mmio.device=%u@0x%llx:%u", vm->mmio_devices[i].size,
+			       (unsigned long long)vm->mmio_devices[i].base, vm->mmio_devices[i].gsi);
+}
+
+static int write_boot_info(struct vm *vm, const struct boot_image *img, const char *cmdline,
+			   uint64_t initrd_addr, struct vmm_error *err)
+{
+	uint64_t initrd_size = vm->cfg.initrd ? vm->initrd_file.len : 0;
+
+	if (img->kind == BOOT_PVH) {
+		struct pvh_boot_params bp = { cmdline, initrd_addr, initrd_size, ACPI_TABLES_ADDR };
+		return pvh_write_start_info(&vm->mem, &vm->map, &bp, err);
+	}
+	struct linux_boot_info info = { cmdline, initrd_addr, initrd_size, ACPI_TABLES_ADDR };
+	if (long_mode_write_tables(&vm->mem) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "page tables do not fit in guest RAM");
+	return bzimage_write_boot_params(&vm->mem, &vm->map, &img->bz, &info, err);
+}
+
+static int load_guest(struct vm *vm, struct boot_image *img, struct vmm_error *err)
+{
+	char cmdline[BOOT_CMDLINE_MAX + sizeof(vm->extra_cmdline)];
+	uint64_t initrd_addr = 0;
+	int ret = load_kernel(vm, img, err);
+
+	if (ret == 0)
+		describe_guest_platform(vm, img->linux_kernel);
+	snprintf(cmdline, sizeof(cmdline), "%s%s", vm->cfg.cmdline ? vm->cfg.cmdline : "", vm->extra_cmdline);
+	if (ret == 0 && vm->cfg.initrd)
+		ret = load_initrd(vm, img, &initrd_addr, err);
+	if (ret == 0)
+		ret = write_boot_info(vm, img, cmdline, initrd_addr, err);
+	unmap_file(&vm->kernel_file);
+	unmap_file(&vm->initrd_file);
+	if (ret < 0)
+		return -1;
+	return write_acpi_tables(vm, err);
+}
+
+static int create_vcpus(struct vm *vm, const struct boot_image *img, struct vmm_error *err)
 {
 	struct kvm_cpuid2 *cpuid = cpuid_supported(vm->kvm.fd, err);
 
 	if (!cpuid)
 		return -1;
+	if (vm->kvm.pvm)
+		pvm_adjust_cpuid(cpuid);
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	int ret = vm->vcpus ? 0 : vmm_fail(err, VMM_EXIT_RUNTIME, "out of memory");
 	for (unsigned i = 0; ret == 0 && i < vm->nr_vcpus; i++)
@@ -261,12 +340,14 @@ static int create_vcpus(struct vm *vm, const struct pvh_image *img, struct vmm_e
 	if (ret < 0)
 		return -1;
 	/* vCPU 0 is the bootstrap processor; the others wait for INIT/SIPI. */
-	return vcpu_set_pvh_entry(&vm->vcpus[0], img->entry, BOOT_START_INFO_ADDR, err);
+	if (img->kind == BOOT_PVH)
+		return vcpu_set_pvh_entry(&vm->vcpus[0], (uint32_t)img->entry, BOOT_START_INFO_ADDR, err);
+	return vcpu_set_long_mode_entry(&vm->vcpus[0], img->entry, BOOT_PARAMS_ADDR, err);
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct vmm_error *err)
 {
-	struct pvh_image img;
+	struct boot_image img;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = *cfg;

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "acpi.h"
 #include "bus.h"
 #include "config.h"
 #include "console.h"
@@ -48,6 +49,7 @@ struct vm {
 	struct pci_host pci;
 	struct vm_disk disks[VMM_MAX_DISKS];
 	struct vm_nic nics[VMM_MAX_NICS];
+	struct acpi_mmio_device mmio_devices[VMM_MAX_DISKS + VMM_MAX_NICS];
 	unsigned nr_mmio_devices;
 	char extra_cmdline[512];   /* what the VMM adds to the kernel command line */
 	struct power_control power;

@@ -1,14 +1,15 @@
 /*
- * Test guest: int3 in ring 0. On hardware with VT-x/AMD-V this is an
- * ordinary #BP, which the runtime reports as an exception. On a PVM host
- * (shared/notes) KVM cannot emulate it and stops with
- * KVM_EXIT_INTERNAL_ERROR, which exercises vmm's report of that exit.
+ * Test guest: int3 in ring 0 must arrive as #BP with RIP just past the
+ * int3 (a trap), as on hardware. On a PVM host KVM cannot emulate int3;
+ * vmm injects the #BP itself (vmm/pvm.c).
  */
 #include "fw.h"
 
+extern const char after_int3[];
+
 void guest_main(void)
 {
-	printf("about to execute int3 in ring 0\n");
-	__asm__ volatile("int3");
+	printf("about to execute int3 in ring 0; the next instruction is at 0x%lx\n", (uint64_t)after_int3);
+	__asm__ volatile("int3\n.globl after_int3\nafter_int3:");
 	printf("still running after int3\n");
 }

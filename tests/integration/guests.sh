@@ -77,20 +77,39 @@ case_triple_fault() {
 	expect_err "guest triple fault"
 }
 
-# int3 at CPL0 is a #BP on real hardware but an emulation failure on a PVM
-# host; either way the guest must stop cleanly with the reason shown.
+# int3 at CPL0 is a #BP with RIP past it, on hardware and, through vmm's
+# recovery of the emulation failure, on a PVM host.
 case_breakpoint() {
 	need_kvm
 	run_vmm --kernel "$FIRMWARE/breakpoint.elf"
-	expect_out "about to execute int3 in ring 0"
+	expect_status 5
+	next=$(sed -n 's/.*the next instruction is at \(0x[0-9a-f]*\).*/\1/p' "$work/out")
+	[ -n "$next" ] || fail "no address printed"
+	expect_out "EXCEPTION: vector 3 (#BP) error 0x0 rip $next "
 	if grep -q "still running" "$work/out"; then fail "guest went on after int3"; fi
+	if grep -q "internal error" "$work/err"; then fail "int3 was not recovered"; fi
+}
+
+# An instruction the PVM emulator cannot run and vmm does not emulate: a
+# clean stop naming it. Hardware just runs it.
+case_unemulated() {
+	need_kvm
+	run_vmm --kernel "$FIRMWARE/unemulated.elf"
+	expect_out "about to execute lock cmpxchg16b in ring 0"
 	if [ "$status" -eq 4 ]; then
 		expect_err "KVM internal error: suberror 1 (instruction emulation failed) at rip 0x"
-		grep -qE "instruction bytes at rip: cc( [0-9a-f]{2})+$" "$work/err" || fail "no instruction bytes"
+		grep -qE "instruction bytes at rip: f0 48 0f c7( [0-9a-f]{2})+$" "$work/err" || fail "no instruction bytes"
 	else
-		expect_status 5
-		expect_out "EXCEPTION: vector 3 (#BP)"
+		expect_status 0
+		expect_out "cmpxchg16b swapped: 3 4"
 	fi
+}
+
+case_cpuid() {
+	need_kvm
+	run_vmm --kernel "$FIRMWARE/cpuid.elf" --vcpus 2
+	expect_status 0
+	expect_out "2 cpus checked, 0 failures"
 }
 
 case_smp() {

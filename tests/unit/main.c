@@ -12,6 +12,8 @@ static const struct {
 	{ "serial", serial_suite },
 	{ "cli", cli_suite },
 	{ "pvh", pvh_suite },
+	{ "bzimage", bzimage_suite },
+	{ "cpuid", cpuid_suite },
 	{ "memmap", memmap_suite },
 	{ "acpi", acpi_suite },
 	{ "ports", ports_suite },

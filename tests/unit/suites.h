@@ -8,6 +8,8 @@ Suite *bus_suite(void);
 Suite *serial_suite(void);
 Suite *cli_suite(void);
 Suite *pvh_suite(void);
+Suite *bzimage_suite(void);
+Suite *cpuid_suite(void);
 Suite *memmap_suite(void);
 Suite *acpi_suite(void);
 Suite *ports_suite(void);

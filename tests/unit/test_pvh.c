@@ -273,14 +273,14 @@ START_TEST(test_initrd_placement)
 	struct vmm_error err = { 0 };
 	uint64_t addr;
 
-	ck_assert_int_eq(boot_place_initrd(&map, 0x200000, 5000, &addr, &err), 0);
+	ck_assert_int_eq(boot_place_initrd(&map, 0x200000, UINT64_MAX, 5000, &addr, &err), 0);
 	ck_assert_uint_eq(addr % 4096, 0);
 	ck_assert_uint_ge(addr, 0x200000);
 	ck_assert_uint_le(addr + 5000, RAM);
 	ck_assert_uint_gt(addr + 4096 + 5000, RAM);   /* as high as it goes */
-	ck_assert_int_eq(boot_place_initrd(&map, 0x200000, RAM, &addr, &err), -1);
-	ck_assert_int_eq(boot_place_initrd(&map, 0x200000, RAM - 0x200000 + 1, &addr, &err), -1);
-	ck_assert_int_eq(boot_place_initrd(&map, 0x200000, RAM - 0x200000, &addr, &err), 0);
+	ck_assert_int_eq(boot_place_initrd(&map, 0x200000, UINT64_MAX, RAM, &addr, &err), -1);
+	ck_assert_int_eq(boot_place_initrd(&map, 0x200000, UINT64_MAX, RAM - 0x200000 + 1, &addr, &err), -1);
+	ck_assert_int_eq(boot_place_initrd(&map, 0x200000, UINT64_MAX, RAM - 0x200000, &addr, &err), 0);
 	ck_assert_uint_eq(addr, 0x200000);
 }
 END_TEST

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Boots Debian's kernel with the initramfs from tools/linux-guest.py:
+#   linux.sh vmlinux|bzimage     with VMM and SRC set by ctest.
+# Checks that /init runs, that the guest sees 2 CPUs and the RAM it was
+# given, and that `poweroff -f` (ACPI S5) ends vmm with status 0. Prints
+# the seconds from start to the first /init marker and vmm's exit counts.
+# Exit status 77 means SKIP (no usable /dev/kvm).
+set -u
+mode=$1
+: "${VMM:?}" "${SRC:?}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+memory_mib=512
+limit=${VMM_LINUX_TIMEOUT:-2400}
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() {
+	echo "FAIL: $*"
+	echo "--- stdout (last 40 lines)"; tail -n 40 "$work/out" 2>/dev/null
+	echo "--- stderr"; cat "$work/err" 2>/dev/null
+	exit 1
+}
+expect_out() { grep -qF -- "$1" "$work/out" || fail "guest output lacks: $1"; }
+
+[ -r /dev/kvm ] && [ -w /dev/kvm ] && "$VMM" info >/dev/null 2>&1 || skip "/dev/kvm is missing or not usable"
+"$SRC/tools/linux-guest.py" >"$work/paths" || fail "tools/linux-guest.py could not build the guest"
+# shellcheck disable=SC1091
+. "$work/paths"
+case $mode in
+vmlinux) kernel=$vmlinux ;;
+bzimage) kernel=$bzImage ;;
+*) echo "usage: linux.sh vmlinux|bzimage"; exit 2 ;;
+esac
+
+# Each line of guest output gets the seconds since vmm started.
+start=${EPOCHREALTIME/./}
+timeout "$limit" "$VMM" run --kernel "$kernel" --initrd "$initramfs" --vcpus 2 --memory ${memory_mib}M \
+	--cmdline "console=ttyS0" --stats </dev/null 2>"$work/err" |
+	while IFS= read -r line; do
+		t=$((${EPOCHREALTIME/./} - start))
+		printf '%5d.%02d %s\n' $((t / 1000000)) $((t / 10000 % 100)) "$line"
+	done >"$work/out"
+status=${PIPESTATUS[0]}
+
+[ "$status" -ne 124 ] || fail "no power-off within $limit s"
+expect_out "vmm-init: /init is running"
+expect_out "vmm-init: modules loaded"
+expect_out "vmm-guest: nproc 2"
+# The e820 RAM: everything but the 384 KiB legacy hole at 640 KiB.
+expect_out "vmm-guest: e820_ram_bytes $((memory_mib * 1024 * 1024 - 0x60000))"
+memtotal=$(sed -n 's/.*vmm-guest: memtotal_kb \([0-9]*\).*/\1/p' "$work/out")
+[ -n "$memtotal" ] && [ "$memtotal" -gt $((memory_mib * 1024 * 8 / 10)) ] || fail "MemTotal ${memtotal:-?} kB"
+expect_out "reboot: Power down"
+[ "$status" -eq 0 ] || fail "vmm exit status $status, expected 0"
+grep -q "insmod .* failed" "$work/out" && fail "a module did not load"
+
+echo "first /init marker after $(grep -F 'vmm-init: /init is running' "$work/out" | awk '{print $1}') s;" \
+	"power-off after $(tail -n 1 "$work/out" | awk '{print $1}') s"
+grep -A30 '^exits by vCPU' "$work/err"

@@ -1,0 +1,224 @@
+/* The bzImage loader, boot_params and the 64-bit entry's page tables. */
+#include <asm/bootparam.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bzimage.h"
+#include "pvh.h"
+#include "long_mode.h"
+#include "suites.h"
+
+#define RAM (64 * MiB)
+#define SETUP_SECTS 3
+#define KERNEL_BYTES 0x3000
+#define IMAGE_BYTES ((SETUP_SECTS + 1) * 512 + KERNEL_BYTES)
+#define PREF_ADDRESS 0x1000000u
+#define INIT_SIZE 0x800000u
+
+static struct memmap map;
+static struct guest_mem gm;
+static uint8_t *ram;
+static uint8_t img[IMAGE_BYTES];
+static struct vmm_error err;
+
+static void setup(void)
+{
+	ram = calloc(1, RAM);
+	ck_assert_ptr_nonnull(ram);
+	memmap_init(&map, RAM);
+	gm.region[0] = (struct guest_mem_region){ 0, RAM, ram };
+	gm.nr_regions = 1;
+	memset(&err, 0, sizeof(err));
+}
+
+static void teardown(void)
+{
+	free(ram);
+}
+
+static struct setup_header *hdr(void)
+{
+	return (struct setup_header *)(img + 0x1f1);
+}
+
+/* What a 6.x x86_64 bzImage looks like to a loader. */
+static void make_image(void)
+{
+	memset(img, 0, sizeof(img));
+	struct setup_header *h = hdr();
+	h->setup_sects = SETUP_SECTS;
+	h->boot_flag = 0xaa55;
+	h->jump = 0x6aeb;                 /* jmp over the header: it ends at 0x26c */
+	h->header = 0x53726448;
+	h->version = 0x020f;
+	h->loadflags = LOADED_HIGH;
+	h->initrd_addr_max = 0x7fffffff;
+	h->kernel_alignment = 0x200000;
+	h->relocatable_kernel = 1;
+	h->xloadflags = XLF_KERNEL_64;
+	h->cmdline_size = 2047;
+	h->pref_address = PREF_ADDRESS;
+	h->init_size = INIT_SIZE;
+	for (size_t i = 0; i < KERNEL_BYTES; i++)
+		img[(SETUP_SECTS + 1) * 512 + i] = (uint8_t)(i * 7);
+}
+
+START_TEST(test_load_and_boot_params)
+{
+	struct bzimage k;
+
+	make_image();
+	ck_assert(bzimage_detect(img, sizeof(img)));
+	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), &k, &err), 0);
+	ck_assert_uint_eq(k.load_addr, PREF_ADDRESS);
+	ck_assert_uint_eq(k.entry64, PREF_ADDRESS + 0x200);
+	ck_assert_uint_eq(k.end, PREF_ADDRESS + INIT_SIZE);
+	ck_assert_mem_eq(ram + PREF_ADDRESS, img + (SETUP_SECTS + 1) * 512, KERNEL_BYTES);
+
+	struct linux_boot_info info = { "console=ttyS0 quiet", 0x2000000, 0x123456, 0xe0000 };
+	ck_assert_int_eq(bzimage_write_boot_params(&gm, &map, &k, &info, &err), 0);
+	const struct boot_params *bp = (const void *)(ram + BOOT_PARAMS_ADDR);
+	ck_assert_uint_eq(bp->hdr.header, 0x53726448);
+	ck_assert_uint_eq(bp->hdr.version, 0x020f);
+	ck_assert_uint_eq(bp->hdr.type_of_loader, 0xff);
+	ck_assert_uint_eq(bp->hdr.loadflags, LOADED_HIGH | CAN_USE_HEAP);
+	ck_assert_uint_eq(bp->hdr.heap_end_ptr, 0xfe00 - 0x200);
+	ck_assert_uint_eq(bp->hdr.cmd_line_ptr, BOOT_CMDLINE_ADDR);
+	ck_assert_str_eq((const char *)ram + BOOT_CMDLINE_ADDR, "console=ttyS0 quiet");
+	ck_assert_uint_eq(bp->hdr.ramdisk_image, 0x2000000);
+	ck_assert_uint_eq(bp->hdr.ramdisk_size, 0x123456);
+	ck_assert_uint_eq(bp->ext_ramdisk_image, 0);
+	ck_assert_uint_eq(bp->acpi_rsdp_addr, 0xe0000);
+	ck_assert_uint_eq(bp->hdr.pref_address, PREF_ADDRESS);
+
+	/* The e820 table is the memory map header's. */
+	struct e820_entry want[E820_MAX_ENTRIES];
+	size_t n = memmap_e820(&map, want, E820_MAX_ENTRIES);
+	ck_assert_uint_eq(bp->e820_entries, n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(bp->e820_table[i].addr, want[i].addr);
+		ck_assert_uint_eq(bp->e820_table[i].size, want[i].size);
+		ck_assert_uint_eq(bp->e820_table[i].type, want[i].type);
+	}
+}
+END_TEST
+
+START_TEST(test_not_relocatable_loads_at_1m)
+{
+	struct bzimage k;
+
+	make_image();
+	hdr()->relocatable_kernel = 0;
+	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), &k, &err), 0);
+	ck_assert_uint_eq(k.load_addr, 0x100000);
+}
+END_TEST
+
+static void expect_refused(size_t len, const char *msg)
+{
+	struct bzimage k;
+
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(bzimage_load(&gm, &map, img, len, &k, &err), -1);
+	ck_assert_int_eq(err.status, VMM_EXIT_USAGE);
+	ck_assert_msg(strstr(err.msg, msg), "'%s' does not say '%s'", err.msg, msg);
+}
+
+START_TEST(test_malformed_images)
+{
+	make_image();
+	expect_refused(0x200, "not a bzImage");
+	expect_refused((SETUP_SECTS + 1) * 512, "truncated");
+	hdr()->header = 0x12345678;
+	expect_refused(sizeof(img), "not a bzImage");
+	make_image();
+	hdr()->boot_flag = 0;
+	expect_refused(sizeof(img), "boot flag");
+	make_image();
+	hdr()->version = 0x0209;
+	expect_refused(sizeof(img), "boot protocol 2.09 has no 64-bit entry point");
+	make_image();
+	hdr()->xloadflags = 0;
+	expect_refused(sizeof(img), "64-bit entry point");
+	make_image();
+	hdr()->loadflags = 0;
+	expect_refused(sizeof(img), "zImage");
+	make_image();
+	hdr()->init_size = RAM;
+	expect_refused(sizeof(img), "give more --memory");
+	make_image();
+	hdr()->setup_sects = 200;
+	expect_refused(sizeof(img), "truncated");
+}
+END_TEST
+
+START_TEST(test_command_line_limit)
+{
+	struct bzimage k;
+	char line[64];
+
+	make_image();
+	hdr()->cmdline_size = 10;
+	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), &k, &err), 0);
+	memset(line, 'x', sizeof(line));
+	line[10] = 0;
+	struct linux_boot_info info = { line, 0, 0, 0 };
+	ck_assert_int_eq(bzimage_write_boot_params(&gm, &map, &k, &info, &err), 0);
+	line[10] = 'x';
+	line[11] = 0;
+	ck_assert_int_eq(bzimage_write_boot_params(&gm, &map, &k, &info, &err), -1);
+	ck_assert_int_eq(err.status, VMM_EXIT_USAGE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "at most 10"));
+}
+END_TEST
+
+START_TEST(test_initrd_below_initrd_addr_max)
+{
+	uint64_t addr;
+
+	ck_assert_int_eq(boot_place_initrd(&map, 0x1800000, 0x1ffffff, 0x10000, &addr, &err), 0);
+	ck_assert_uint_eq(addr, 0x2000000 - 0x10000);
+	ck_assert_int_eq(boot_place_initrd(&map, 0x1800000, UINT64_MAX, 0x10000, &addr, &err), 0);
+	ck_assert_uint_eq(addr, RAM - 0x10000);
+	ck_assert_int_eq(boot_place_initrd(&map, 0x1800000, 0x1ffffff, 0x900000, &addr, &err), -1);
+}
+END_TEST
+
+START_TEST(test_identity_map)
+{
+	uint64_t e;
+
+	ck_assert_int_eq(long_mode_write_tables(&gm), 0);
+	memcpy(&e, ram + BOOT_PAGE_TABLES_ADDR, 8);
+	ck_assert_uint_eq(e, (BOOT_PAGE_TABLES_ADDR + 0x1000) | 3);
+	for (unsigned gib = 0; gib < 4; gib++) {
+		memcpy(&e, ram + BOOT_PAGE_TABLES_ADDR + 0x1000 + gib * 8, 8);
+		uint64_t pd = e & ~0xfffull;
+		ck_assert_uint_eq(e & 3, 3);
+		for (unsigned i = 0; i < 512; i += 511) {
+			memcpy(&e, ram + pd + i * 8, 8);
+			ck_assert_uint_eq(e, ((uint64_t)gib << 30) + ((uint64_t)i << 21) + 0x83);
+		}
+	}
+	uint64_t gdt[4];
+	memcpy(gdt, ram + BOOT_GDT_ADDR, sizeof(gdt));
+	ck_assert_uint_eq((gdt[BOOT_CS_SELECTOR / 8] >> 53) & 1, 1);   /* L: 64-bit code */
+	ck_assert_uint_eq((gdt[BOOT_DS_SELECTOR / 8] >> 41) & 1, 1);   /* writable data */
+}
+END_TEST
+
+Suite *bzimage_suite(void)
+{
+	Suite *s = suite_create("bzimage");
+	TCase *tc = tcase_create("bzimage");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_load_and_boot_params);
+	tcase_add_test(tc, test_not_relocatable_loads_at_1m);
+	tcase_add_test(tc, test_malformed_images);
+	tcase_add_test(tc, test_command_line_limit);
+	tcase_add_test(tc, test_initrd_below_initrd_addr_max);
+	tcase_add_test(tc, test_identity_map);
+	suite_add_tcase(s, tc);
+	return s;
+}

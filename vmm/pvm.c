@@ -1,0 +1,272 @@
+/* kvm_pvm workarounds; see pvm.h. */
+#include "pvm.h"
+
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "vcpu.h"
+#include "vm.h"
+
+#define CPUID_1_ECX_CX16 (1u << 13)
+#define INT3_OPCODE 0xcc
+#define BP_VECTOR 3
+#define GP_VECTOR 13
+#define MF_VECTOR 16
+#define MXCSR_WRITABLE 0xffffu
+#define FSW_ES (1u << 7)
+#define RFLAGS_ARITH (0x8d5u)   /* CF PF AF ZF SF OF */
+#define RFLAGS_ZF (1u << 6)
+#define RFLAGS_AC (1u << 18)
+
+void pvm_adjust_cpuid(struct kvm_cpuid2 *cpuid)
+{
+	for (unsigned i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 1)
+			cpuid->entries[i].ecx &= ~CPUID_1_ECX_CX16;
+}
+
+/* Injects an exception; #GP here always carries error code 0. */
+static bool inject_exception(struct vcpu *v, uint8_t vector)
+{
+	struct kvm_vcpu_events ev;
+
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0 || ev.exception.injected)
+		return false;
+	ev.exception.injected = 1;
+	ev.exception.nr = vector;
+	ev.exception.has_error_code = vector == GP_VECTOR;
+	ev.exception.error_code = 0;
+	ev.flags = 0;
+	return ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
+}
+
+/* Retires an instruction that vmm has carried out on regs. */
+static bool retire(struct vcpu *v, struct kvm_regs *regs, size_t len)
+{
+	regs->rip += len;
+	return ioctl(v->fd, KVM_SET_REGS, regs) == 0;
+}
+
+/* int3 (CC): #BP is a trap, so the saved RIP is that of the next instruction. */
+static bool emulate_int3(struct vcpu *v, const uint8_t *code, size_t n, struct kvm_regs *regs,
+				 const struct kvm_sregs *sregs)
+{
+	(void)sregs;
+	return n >= 1 && code[0] == INT3_OPCODE && retire(v, regs, 1) && inject_exception(v, BP_VECTOR);
+}
+
+/* General-purpose register by its encoding number (rax, rcx, rdx, rbx, ...). */
+static __u64 *gpr(struct kvm_regs *r, unsigned n)
+{
+	__u64 *const by_number[16] = {
+		&r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp, &r->rsi, &r->rdi,
+		&r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15,
+	};
+	return by_number[n & 15];
+}
+
+/* The legacy and REX prefixes of a 64-bit instruction (SDM vol. 2A, 2.1-2.2). */
+struct prefixes {
+	size_t len;
+	bool opsize16, rep;
+	uint8_t rex;
+	uint64_t segment_base;   /* fs or gs override; 0 otherwise */
+};
+
+static struct prefixes read_prefixes(const uint8_t *code, size_t n, const struct kvm_sregs *sregs)
+{
+	struct prefixes p = { 0 };
+
+	for (; p.len < n; p.len++) {
+		uint8_t b = code[p.len];
+		if (b == 0x66)
+			p.opsize16 = true;
+		else if (b == 0xf3)
+			p.rep = true;
+		else if (b == 0x64)
+			p.segment_base = sregs->fs.base;
+		else if (b == 0x65)
+			p.segment_base = sregs->gs.base;
+		else if (b != 0x2e && b != 0x3e && b != 0x26 && b != 0x36)
+			break;
+	}
+	if (p.len < n && (code[p.len] & 0xf0) == 0x40)
+		p.rex = code[p.len++];
+	return p;
+}
+
+/*
+ * The linear address of a ModRM memory operand at code[*i] (SDM vol. 2A,
+ * 2.1.5 and 2.2.1.6: SIB, displacements, RIP-relative); *i moves past it.
+ * The instruction must end right after it (no immediate), which is true of
+ * everything emulated here.
+ */
+static bool memory_operand(const uint8_t *code, size_t n, size_t *i, const struct prefixes *p,
+			   struct kvm_regs *regs, uint64_t *linear)
+{
+	uint8_t modrm = code[*i], mod = modrm >> 6, rm = modrm & 7;
+	uint64_t addr = 0;
+	int32_t disp = 0;
+	bool rip_relative = false;
+
+	(*i)++;
+	if (mod == 3)
+		return false;
+	if (rm == 4) {
+		if (*i >= n)
+			return false;
+		uint8_t sib = code[(*i)++], base = sib & 7, index = ((p->rex & 2u) << 2) | ((sib >> 3) & 7);
+		if (index != 4)
+			addr += *gpr(regs, index) << (sib >> 6);
+		if (base == 5 && mod == 0)
+			mod = 2;   /* disp32, no base */
+		else
+			addr += *gpr(regs, ((p->rex & 1u) << 3) | base);
+	} else if (rm == 5 && mod == 0) {
+		rip_relative = true;
+		mod = 2;
+	} else {
+		addr = *gpr(regs, ((p->rex & 1u) << 3) | rm);
+	}
+	size_t disp_len = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+	if (*i + disp_len > n)
+		return false;
+	if (disp_len == 1)
+		disp = (int8_t)code[*i];
+	else if (disp_len == 4)
+		memcpy(&disp, code + *i, 4);
+	*i += disp_len;
+	if (rip_relative)
+		addr = regs->rip + *i;
+	*linear = p->segment_base + addr + (uint64_t)(int64_t)disp;
+	return true;
+}
+
+/* Reads or writes guest memory at a linear address, page by page. */
+static bool access_linear(struct vcpu *v, uint64_t linear, void *buf, size_t len, bool write)
+{
+	uint8_t *b = buf;
+
+	while (len) {
+		struct kvm_translation t = { .linear_address = linear };
+		size_t chunk = 4096 - (linear & 4095);
+		if (chunk > len)
+			chunk = len;
+		if (ioctl(v->fd, KVM_TRANSLATE, &t) < 0 || !t.valid || (write && !t.writeable))
+			return false;
+		int r = write ? guest_mem_write(&v->vm->mem, t.physical_address, b, chunk)
+			      : guest_mem_read(&v->vm->mem, t.physical_address, b, chunk);
+		if (r < 0)
+			return false;
+		linear += chunk;
+		b += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+/*
+ * popcnt with a register source (F3 [REX] 0F B8 /r, mod 11), the form
+ * Linux's hweight alternatives use. A kernel that ignores clearcpuid=
+ * still gets there: the guest's CPUID reports POPCNT whatever
+ * KVM_SET_CPUID2 says.
+ */
+static bool emulate_popcnt(struct vcpu *v, const uint8_t *code, size_t n, struct kvm_regs *regs,
+			   const struct kvm_sregs *sregs)
+{
+	struct prefixes p = read_prefixes(code, n, sregs);
+	size_t i = p.len;
+
+	if (!p.rep || i + 3 > n || code[i] != 0x0f || code[i + 1] != 0xb8 || (code[i + 2] >> 6) != 3)
+		return false;
+	uint8_t modrm = code[i + 2];
+	unsigned dst = ((p.rex & 4u) << 1) | ((modrm >> 3) & 7), src = ((p.rex & 1u) << 3) | (modrm & 7);
+	unsigned bits = p.rex & 8 ? 64 : p.opsize16 ? 16 : 32;
+	uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
+	uint64_t count = (uint64_t)__builtin_popcountll(*gpr(regs, src) & mask);
+
+	*gpr(regs, dst) = bits == 16 ? (*gpr(regs, dst) & ~mask) | count : count;
+	regs->rflags = (regs->rflags & ~(__u64)RFLAGS_ARITH) | (count ? 0 : RFLAGS_ZF);
+	return retire(v, regs, i + 3);
+}
+
+/*
+ * ldmxcsr m32 / stmxcsr m32 (0F AE /2, /3), which Linux's
+ * kernel_fpu_begin() runs. Reserved MXCSR bits raise #GP(0).
+ */
+static bool emulate_mxcsr(struct vcpu *v, const uint8_t *code, size_t n, struct kvm_regs *regs,
+			  const struct kvm_sregs *sregs)
+{
+	struct prefixes p = read_prefixes(code, n, sregs);
+	size_t i = p.len + 2;
+	struct kvm_fpu fpu;
+	uint64_t linear;
+	uint32_t value;
+
+	if (i >= n || code[p.len] != 0x0f || code[p.len + 1] != 0xae)
+		return false;
+	unsigned op = (code[i] >> 3) & 7;
+	if ((op != 2 && op != 3) || !memory_operand(code, n, &i, &p, regs, &linear) ||
+	    ioctl(v->fd, KVM_GET_FPU, &fpu) < 0)
+		return false;
+	if (op == 3) {
+		value = fpu.mxcsr;
+		return access_linear(v, linear, &value, 4, true) && retire(v, regs, i);
+	}
+	if (!access_linear(v, linear, &value, 4, false))
+		return false;
+	if (value & ~MXCSR_WRITABLE)
+		return inject_exception(v, GP_VECTOR);
+	fpu.mxcsr = value;
+	return ioctl(v->fd, KVM_SET_FPU, &fpu) == 0 && retire(v, regs, i);
+}
+
+/* clac / stac (0F 01 CA / CB): SMAP's switch for user-memory access. */
+static bool emulate_clac_stac(struct vcpu *v, const uint8_t *code, size_t n, struct kvm_regs *regs,
+				      const struct kvm_sregs *sregs)
+{
+	(void)sregs;
+	if (n < 3 || code[0] != 0x0f || code[1] != 0x01 || (code[2] != 0xca && code[2] != 0xcb))
+		return false;
+	if (code[2] == 0xca)
+		regs->rflags &= ~(__u64)RFLAGS_AC;
+	else
+		regs->rflags |= RFLAGS_AC;
+	return retire(v, regs, 3);
+}
+
+/* fwait (9B): #MF if an unmasked x87 exception is pending (FSW.ES), else nothing. */
+static bool emulate_fwait(struct vcpu *v, const uint8_t *code, size_t n, struct kvm_regs *regs,
+				  const struct kvm_sregs *sregs)
+{
+	(void)sregs;
+	struct kvm_fpu fpu;
+
+	if (n < 1 || code[0] != 0x9b || ioctl(v->fd, KVM_GET_FPU, &fpu) < 0)
+		return false;
+	return fpu.fsw & FSW_ES ? inject_exception(v, MF_VECTOR) : retire(v, regs, 1);
+}
+
+typedef bool (*emulate_fn)(struct vcpu *v, const uint8_t *code, size_t n, struct kvm_regs *regs,
+			   const struct kvm_sregs *sregs);
+
+bool pvm_recover_emulation_failure(struct vcpu *v)
+{
+	static const emulate_fn emulators[] = {
+		emulate_int3, emulate_popcnt, emulate_clac_stac, emulate_fwait, emulate_mxcsr,
+	};
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	uint8_t code[15];
+	size_t n = vcpu_code_bytes(v, code, sizeof(code), &regs, &sregs);
+
+	if (n == 0 || sregs.cs.dpl != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(emulators) / sizeof(emulators[0]); i++) {
+		if (emulators[i](v, code, n, &regs, &sregs)) {
+			v->pvm_recoveries++;
+			return true;
+		}
+	}
+	return false;
+}

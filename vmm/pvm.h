@@ -1,0 +1,35 @@
+/*
+ * Workarounds for kvm_pvm hosts (shared/notes/kvm-on-these-machines.md):
+ * KVM there interprets guest ring 0 and cannot emulate cmpxchg16b, the
+ * XSAVE family or int3. None of this is active on VT-x/AMD-V hosts.
+ */
+#ifndef VMM_PVM_H
+#define VMM_PVM_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+
+struct vcpu;
+
+/*
+ * What a Linux guest needs on its command line here. The guest's CPUID
+ * shows the host's features in leaves 1 and 7 whatever KVM_SET_CPUID2
+ * says, so instructions the emulator lacks are switched off in Linux
+ * itself: XSAVE, FSGSBASE, PKU, INVPCID, and by feature number POPCNT
+ * (4*32+23) and SMAP (9*32+20), whose popcnt and clac/stac would
+ * otherwise each cost an exit to vmm.
+ */
+#define PVM_LINUX_CMDLINE "noxsave nofsgsbase nopku noinvpcid clearcpuid=151,308"
+
+/* Hides what the emulator cannot run but CPUID can switch off (CX16). */
+void pvm_adjust_cpuid(struct kvm_cpuid2 *cpuid);
+
+/*
+ * Called on KVM_INTERNAL_ERROR_EMULATION at CPL0. An int3 becomes the #BP
+ * the CPU would have raised: RIP moves past it (a trap reports the next
+ * instruction) and vector 3 is injected. A register-form popcnt, clac,
+ * stac and fwait are carried out here. Returns false for anything else.
+ */
+bool pvm_recover_emulation_failure(struct vcpu *v);
+
+#endif
