@@ -15,11 +15,12 @@ struct vcpu;
  * What a Linux guest needs on its command line here. The guest's CPUID
  * shows the host's features in leaves 1 and 7 whatever KVM_SET_CPUID2
  * says, so instructions the emulator lacks are switched off in Linux
- * itself: XSAVE, FSGSBASE, PKU, INVPCID, and by feature number POPCNT
- * (4*32+23) and SMAP (9*32+20), whose popcnt and clac/stac would
- * otherwise each cost an exit to vmm.
+ * itself: XSAVE (and with it AVX), FSGSBASE, PKU, INVPCID, and by feature
+ * number (word * 32 + bit, fixed by the CPUID register layout) the ones
+ * built-in kernel code would use: PCLMULQDQ 129, SSSE3 137, SSE4.1 147,
+ * SSE4.2 148, POPCNT 151, AES 153, SMAP 308 (clac/stac) and SHA 317.
  */
-#define PVM_LINUX_CMDLINE "noxsave nofsgsbase nopku noinvpcid clearcpuid=151,308"
+#define PVM_LINUX_CMDLINE "noxsave nofsgsbase nopku noinvpcid clearcpuid=129,137,147,148,151,153,308,317"
 
 /* Hides what the emulator cannot run but CPUID can switch off (CX16). */
 void pvm_adjust_cpuid(struct kvm_cpuid2 *cpuid);

@@ -23,6 +23,9 @@ static void print_exits(FILE *out, const struct vm *vm)
 		for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++)
 			if (v->exits[r])
 				fprintf(out, "  vcpu%u %12" PRIu64 " %s\n", i, v->exits[r], vcpu_exit_name(r));
+		if (v->pvm_recoveries)
+			fprintf(out, "  vcpu%u %12" PRIu64 " of them emulation failures vmm carried out (kvm_pvm)\n", i,
+				v->pvm_recoveries);
 	}
 }
 
