@@ -9,7 +9,11 @@
 
 #include <asm/bootparam.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "decompress.h"
+#include "elf_loader.h"
 
 #define SETUP_HEADER_OFFSET offsetof(struct boot_params, hdr)   /* 0x1f1 */
 #define HDRS_MAGIC 0x53726448u       /* "HdrS" */
@@ -69,8 +73,8 @@ static int check_header(const uint8_t *img, size_t len, struct vmm_error *err)
 	return 0;
 }
 
-int bzimage_load(const struct guest_mem *gm, const struct memmap *map, const uint8_t *img, size_t len,
-		 struct bzimage *out, struct vmm_error *err)
+static int parse(const struct memmap *map, const uint8_t *img, size_t len, struct bzimage *out,
+		 struct vmm_error *err)
 {
 	struct setup_header h;
 
@@ -91,14 +95,47 @@ int bzimage_load(const struct guest_mem *gm, const struct memmap *map, const uin
 				"bzImage needs 0x%llx-0x%llx, beyond guest RAM (0x%llx): give more --memory",
 				(unsigned long long)load, (unsigned long long)(load + footprint),
 				(unsigned long long)low_end);
-	if (guest_mem_write(gm, load, img + setup_bytes, kernel_bytes) < 0)
-		return vmm_fail(err, VMM_EXIT_USAGE, "bzImage does not fit in guest RAM");
+	if (h.payload_offset > kernel_bytes || h.payload_length > kernel_bytes - h.payload_offset)
+		return vmm_fail(err, VMM_EXIT_USAGE, "bzImage payload lies outside the file");
 	*out = (struct bzimage){
 		.img = img, .len = len, .protocol = h.version, .load_addr = load,
 		.entry64 = load + ENTRY64_OFFSET, .end = load + footprint,
 		.initrd_addr_max = h.initrd_addr_max,
 		.cmdline_size = h.cmdline_size,
+		.kernel = img + setup_bytes, .kernel_len = kernel_bytes,
+		.payload = img + setup_bytes + h.payload_offset, .payload_len = h.payload_length,
 	};
+	return 0;
+}
+
+static int load_decompressed(const struct guest_mem *gm, const struct memmap *map, struct bzimage *k,
+			     struct vmm_error *err)
+{
+	uint8_t *elf;
+	size_t elf_len;
+	struct elf_image image;
+
+	if (decompress(k->payload, k->payload_len, &elf, &elf_len, err) < 0)
+		return -1;
+	int ret = elf_load(gm, map, elf, elf_len, &image, err);
+	free(elf);
+	if (ret < 0)
+		return -1;
+	k->entry64 = image.entry;
+	if (image.end > k->end)
+		k->end = image.end;
+	return 0;
+}
+
+int bzimage_load(const struct guest_mem *gm, const struct memmap *map, const uint8_t *img, size_t len,
+		 enum bzimage_decompress how, struct bzimage *out, struct vmm_error *err)
+{
+	if (parse(map, img, len, out, err) < 0)
+		return -1;
+	if (how == BZIMAGE_DECOMPRESS_VMM)
+		return load_decompressed(gm, map, out, err);
+	if (guest_mem_write(gm, out->load_addr, out->kernel, out->kernel_len) < 0)
+		return vmm_fail(err, VMM_EXIT_USAGE, "bzImage does not fit in guest RAM");
 	return 0;
 }
 

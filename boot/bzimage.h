@@ -19,20 +19,34 @@
 /* True if img carries the "HdrS" setup-header signature. */
 bool bzimage_detect(const uint8_t *img, size_t len);
 
+/* Who unpacks the compressed kernel inside the bzImage. */
+enum bzimage_decompress {
+	BZIMAGE_DECOMPRESS_GUEST,   /* the bzImage's own decompressor, at the 64-bit entry */
+	BZIMAGE_DECOMPRESS_VMM,     /* vmm, from payload_offset/length; entry at the ELF's e_entry */
+};
+
 struct bzimage {
 	const uint8_t *img;          /* the file, for its setup header */
 	size_t len;
 	uint16_t protocol;
 	uint64_t load_addr;          /* where the protected-mode kernel goes */
-	uint64_t entry64;            /* load_addr + 0x200 */
+	uint64_t entry64;            /* load_addr + 0x200, or the decompressed kernel's entry */
 	uint64_t end;                /* load_addr + init_size: the kernel's footprint */
 	uint64_t initrd_addr_max;    /* highest byte an initrd may occupy */
 	uint32_t cmdline_size;       /* longest command line, without the NUL */
+	const uint8_t *kernel;       /* the protected-mode kernel, in img */
+	size_t kernel_len;
+	const uint8_t *payload;      /* the compressed ELF kernel inside it */
+	size_t payload_len;
 };
 
-/* Checks the header and copies the protected-mode kernel into guest RAM. */
+/*
+ * Checks the header and loads the kernel: the protected-mode part as it is
+ * (the guest decompresses it), or the ELF kernel vmm decompressed from the
+ * payload, at the physical addresses its program headers give.
+ */
 int bzimage_load(const struct guest_mem *gm, const struct memmap *map, const uint8_t *img, size_t len,
-		 struct bzimage *out, struct vmm_error *err);
+		 enum bzimage_decompress how, struct bzimage *out, struct vmm_error *err);
 
 struct linux_boot_info {
 	const char *cmdline;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "elf_loader.h"
 #include "error.h"
 #include "guest_mem.h"
 #include "hvm_start_info.h"

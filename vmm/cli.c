@@ -22,8 +22,11 @@ void cli_run_usage(FILE *out)
 {
 	fputs("usage: vmm run [options]\n"
 	      "\n"
-	      "  --kernel FILE      PVH ELF kernel to boot (default: the built-in demo guest)\n"
-	      "  --initrd FILE      initial ramdisk, passed as the first PVH module\n"
+	      "  --kernel FILE      bzImage or PVH ELF kernel to boot (default: the built-in demo guest)\n"
+	      "  --kernel-decompress auto|guest|vmm\n"
+	      "                     who unpacks a bzImage's kernel: its own decompressor in the guest,\n"
+	      "                     or vmm (auto: vmm on kvm_pvm hosts, the guest elsewhere)\n"
+	      "  --initrd FILE      initial ramdisk\n"
 	      "  --cmdline STR      kernel command line\n"
 	      "  --vcpus N          number of vCPUs (default 1)\n"
 	      "  --memory SIZE      guest RAM: MiB as a bare number, or with a K, M or G suffix (default 256)\n"
@@ -304,11 +307,26 @@ static int add_disk(const char *spec, struct vm_config *cfg, struct vmm_error *e
 	return 0;
 }
 
+static int parse_kernel_decompress(const char *value, enum kernel_decompress *out, struct vmm_error *err)
+{
+	static const char *const names[] = { "auto", "guest", "vmm" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(value, names[i])) {
+			*out = (enum kernel_decompress)i;
+			return 0;
+		}
+	}
+	return vmm_fail(err, VMM_EXIT_USAGE, "--kernel-decompress '%s': expected auto, guest or vmm", value);
+}
+
 /* One `--name value` or `--name=value` option of `vmm run`. */
 static int parse_run_option(const char *name, const char *value, struct vm_config *cfg, struct vmm_error *err)
 {
 	if (!strcmp(name, "--kernel"))
 		return parse_nonempty(name, value, &cfg->kernel, err);
+	if (!strcmp(name, "--kernel-decompress"))
+		return parse_kernel_decompress(value, &cfg->kernel_decompress, err);
 	if (!strcmp(name, "--initrd"))
 		return parse_nonempty(name, value, &cfg->initrd, err);
 	if (!strcmp(name, "--cmdline")) {
@@ -328,8 +346,8 @@ static int parse_run_option(const char *name, const char *value, struct vm_confi
 
 static bool takes_value(const char *name)
 {
-	static const char *const names[] = { "--kernel", "--initrd", "--cmdline", "--vcpus", "--memory", "--console",
-					     "--disk", "--network" };
+	static const char *const names[] = { "--kernel", "--kernel-decompress", "--initrd", "--cmdline", "--vcpus",
+					     "--memory", "--console", "--disk", "--network" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
 			return true;

@@ -62,8 +62,16 @@ enum console_mode {
 	CONSOLE_NONE,
 };
 
+/* Who decompresses a bzImage's kernel (docs/linux-boot.md). */
+enum kernel_decompress {
+	KERNEL_DECOMPRESS_AUTO,    /* vmm on kvm_pvm hosts, the guest elsewhere */
+	KERNEL_DECOMPRESS_GUEST,
+	KERNEL_DECOMPRESS_VMM,
+};
+
 struct vm_config {
 	const char *kernel;        /* NULL: the embedded demo guest */
+	enum kernel_decompress kernel_decompress;
 	const char *initrd;
 	const char *cmdline;
 	unsigned vcpus;

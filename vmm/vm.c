@@ -214,6 +214,28 @@ static int open_input_files(struct vm *vm, struct vmm_error *err)
 	return 0;
 }
 
+/*
+ * On a kvm_pvm host the guest's own decompressor would run for most of an
+ * hour, every instruction emulated (docs/linux-boot.md); vmm unpacks the
+ * payload in milliseconds and says so.
+ */
+static enum bzimage_decompress bzimage_decompressor(const struct vm *vm)
+{
+	switch (vm->cfg.kernel_decompress) {
+	case KERNEL_DECOMPRESS_GUEST:
+		return BZIMAGE_DECOMPRESS_GUEST;
+	case KERNEL_DECOMPRESS_VMM:
+		return BZIMAGE_DECOMPRESS_VMM;
+	case KERNEL_DECOMPRESS_AUTO:
+		break;
+	}
+	if (!vm->kvm.pvm)
+		return BZIMAGE_DECOMPRESS_GUEST;
+	fprintf(stderr, "vmm: kvm_pvm host: vmm decompresses the bzImage's kernel itself "
+		"(--kernel-decompress=guest to leave it to the guest)\n");
+	return BZIMAGE_DECOMPRESS_VMM;
+}
+
 static int load_kernel(struct vm *vm, struct boot_image *img, struct vmm_error *err)
 {
 	const uint8_t *data = vm->kernel_file.data;
@@ -222,7 +244,7 @@ static int load_kernel(struct vm *vm, struct boot_image *img, struct vmm_error *
 
 	if (bzimage_detect(data, len)) {
 		const struct bzimage *bz = &img->bz;
-		ret = bzimage_load(&vm->mem, &vm->map, data, len, &img->bz, err);
+		ret = bzimage_load(&vm->mem, &vm->map, data, len, bzimage_decompressor(vm), &img->bz, err);
 		img->kind = BOOT_LINUX64;
 		img->entry = bz->entry64;
 		img->end = bz->end;

@@ -1,7 +1,10 @@
 /* The bzImage loader, boot_params and the 64-bit entry's page tables. */
 #include <asm/bootparam.h>
+#include <elf.h>
+#include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "bzimage.h"
 #include "pvh.h"
@@ -12,6 +15,9 @@
 #define SETUP_SECTS 3
 #define KERNEL_BYTES 0x3000
 #define IMAGE_BYTES ((SETUP_SECTS + 1) * 512 + KERNEL_BYTES)
+#define PAYLOAD_OFFSET 0x200
+#define ELF_ENTRY 0x1000000u
+#define ELF_SEGMENT 0x400
 #define PREF_ADDRESS 0x1000000u
 #define INIT_SIZE 0x800000u
 
@@ -69,7 +75,7 @@ START_TEST(test_load_and_boot_params)
 
 	make_image();
 	ck_assert(bzimage_detect(img, sizeof(img)));
-	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), &k, &err), 0);
+	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), BZIMAGE_DECOMPRESS_GUEST, &k, &err), 0);
 	ck_assert_uint_eq(k.load_addr, PREF_ADDRESS);
 	ck_assert_uint_eq(k.entry64, PREF_ADDRESS + 0x200);
 	ck_assert_uint_eq(k.end, PREF_ADDRESS + INIT_SIZE);
@@ -109,17 +115,17 @@ START_TEST(test_not_relocatable_loads_at_1m)
 
 	make_image();
 	hdr()->relocatable_kernel = 0;
-	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), &k, &err), 0);
+	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), BZIMAGE_DECOMPRESS_GUEST, &k, &err), 0);
 	ck_assert_uint_eq(k.load_addr, 0x100000);
 }
 END_TEST
 
-static void expect_refused(size_t len, const char *msg)
+static void expect_refused(size_t len, enum bzimage_decompress how, const char *msg)
 {
 	struct bzimage k;
 
 	memset(&err, 0, sizeof(err));
-	ck_assert_int_eq(bzimage_load(&gm, &map, img, len, &k, &err), -1);
+	ck_assert_int_eq(bzimage_load(&gm, &map, img, len, how, &k, &err), -1);
 	ck_assert_int_eq(err.status, VMM_EXIT_USAGE);
 	ck_assert_msg(strstr(err.msg, msg), "'%s' does not say '%s'", err.msg, msg);
 }
@@ -127,28 +133,28 @@ static void expect_refused(size_t len, const char *msg)
 START_TEST(test_malformed_images)
 {
 	make_image();
-	expect_refused(0x200, "not a bzImage");
-	expect_refused((SETUP_SECTS + 1) * 512, "truncated");
+	expect_refused(0x200, BZIMAGE_DECOMPRESS_GUEST, "not a bzImage");
+	expect_refused((SETUP_SECTS + 1) * 512, BZIMAGE_DECOMPRESS_GUEST, "truncated");
 	hdr()->header = 0x12345678;
-	expect_refused(sizeof(img), "not a bzImage");
+	expect_refused(sizeof(img), BZIMAGE_DECOMPRESS_GUEST, "not a bzImage");
 	make_image();
 	hdr()->boot_flag = 0;
-	expect_refused(sizeof(img), "boot flag");
+	expect_refused(sizeof(img), BZIMAGE_DECOMPRESS_GUEST, "boot flag");
 	make_image();
 	hdr()->version = 0x0209;
-	expect_refused(sizeof(img), "boot protocol 2.09 has no 64-bit entry point");
+	expect_refused(sizeof(img), BZIMAGE_DECOMPRESS_GUEST, "boot protocol 2.09 has no 64-bit entry point");
 	make_image();
 	hdr()->xloadflags = 0;
-	expect_refused(sizeof(img), "64-bit entry point");
+	expect_refused(sizeof(img), BZIMAGE_DECOMPRESS_GUEST, "64-bit entry point");
 	make_image();
 	hdr()->loadflags = 0;
-	expect_refused(sizeof(img), "zImage");
+	expect_refused(sizeof(img), BZIMAGE_DECOMPRESS_GUEST, "zImage");
 	make_image();
 	hdr()->init_size = RAM;
-	expect_refused(sizeof(img), "give more --memory");
+	expect_refused(sizeof(img), BZIMAGE_DECOMPRESS_GUEST, "give more --memory");
 	make_image();
 	hdr()->setup_sects = 200;
-	expect_refused(sizeof(img), "truncated");
+	expect_refused(sizeof(img), BZIMAGE_DECOMPRESS_GUEST, "truncated");
 }
 END_TEST
 
@@ -159,7 +165,7 @@ START_TEST(test_command_line_limit)
 
 	make_image();
 	hdr()->cmdline_size = 10;
-	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), &k, &err), 0);
+	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), BZIMAGE_DECOMPRESS_GUEST, &k, &err), 0);
 	memset(line, 'x', sizeof(line));
 	line[10] = 0;
 	struct linux_boot_info info = { line, 0, 0, 0 };
@@ -207,6 +213,91 @@ START_TEST(test_identity_map)
 }
 END_TEST
 
+/* A minimal ELF64 kernel: one PT_LOAD of ELF_SEGMENT patterned bytes at ELF_ENTRY. */
+static size_t make_elf(uint8_t *elf)
+{
+	Elf64_Ehdr *h = (Elf64_Ehdr *)elf;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(elf + sizeof(*h));
+	size_t data = sizeof(*h) + sizeof(*ph);
+
+	memset(elf, 0, data + ELF_SEGMENT);
+	memcpy(h->e_ident, ELFMAG, SELFMAG);
+	h->e_ident[EI_CLASS] = ELFCLASS64;
+	h->e_ident[EI_DATA] = ELFDATA2LSB;
+	h->e_machine = EM_X86_64;
+	h->e_entry = ELF_ENTRY;
+	h->e_phoff = sizeof(*h);
+	h->e_phentsize = sizeof(*ph);
+	h->e_phnum = 1;
+	*ph = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = data, .p_paddr = ELF_ENTRY,
+			    .p_filesz = ELF_SEGMENT, .p_memsz = 2 * ELF_SEGMENT };
+	for (size_t i = 0; i < ELF_SEGMENT; i++)
+		elf[data + i] = (uint8_t)(i * 13 + 1);
+	return data + ELF_SEGMENT;
+}
+
+/* Puts a compressed payload in the protected-mode kernel and points the header at it. */
+static void set_payload(const uint8_t *payload, size_t len)
+{
+	ck_assert_uint_le(PAYLOAD_OFFSET + len, KERNEL_BYTES);
+	memcpy(img + (SETUP_SECTS + 1) * 512 + PAYLOAD_OFFSET, payload, len);
+	hdr()->payload_offset = PAYLOAD_OFFSET;
+	hdr()->payload_length = (uint32_t)len;
+}
+
+static void expect_elf_loaded(void)
+{
+	struct bzimage k;
+	uint8_t elf[0x1000];
+
+	memset(ram + ELF_ENTRY, 0xaa, 2 * ELF_SEGMENT);
+	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), BZIMAGE_DECOMPRESS_VMM, &k, &err), 0);
+	ck_assert_uint_eq(k.entry64, ELF_ENTRY);
+	size_t n = make_elf(elf);
+	ck_assert_mem_eq(ram + ELF_ENTRY, elf + n - ELF_SEGMENT, ELF_SEGMENT);
+	for (size_t i = ELF_SEGMENT; i < 2 * ELF_SEGMENT; i++)
+		ck_assert_uint_eq(ram[ELF_ENTRY + i], 0);   /* .bss zeroed */
+	ck_assert_uint_eq(k.end, PREF_ADDRESS + INIT_SIZE);
+}
+
+START_TEST(test_vmm_decompresses_gzip_and_xz)
+{
+	uint8_t elf[0x1000], packed[0x2000];
+	size_t n = make_elf(elf);
+	uLongf gz_len = sizeof(packed);
+	z_stream z = { 0 };
+
+	make_image();
+	ck_assert_int_eq(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = elf;
+	z.avail_in = (uInt)n;
+	z.next_out = packed;
+	z.avail_out = sizeof(packed);
+	ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+	gz_len = z.total_out;
+	deflateEnd(&z);
+	set_payload(packed, gz_len);
+	expect_elf_loaded();
+
+	size_t xz_len = 0;
+	ck_assert_int_eq(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC32, NULL, elf, n, packed, &xz_len,
+						 sizeof(packed)), LZMA_OK);
+	set_payload(packed, xz_len);
+	expect_elf_loaded();
+
+	/* Corrupt, truncated and unknown payloads: one clear error each. */
+	packed[xz_len / 2] ^= 0xff;
+	set_payload(packed, xz_len);
+	expect_refused(sizeof(img), BZIMAGE_DECOMPRESS_VMM, "xz payload is corrupt");
+	set_payload(packed, 20);
+	expect_refused(sizeof(img), BZIMAGE_DECOMPRESS_VMM, "xz payload is corrupt");
+	set_payload((const uint8_t *)"BZh91AY&SY", 10);
+	expect_refused(sizeof(img), BZIMAGE_DECOMPRESS_VMM, "--kernel-decompress=guest");
+	hdr()->payload_length = KERNEL_BYTES;
+	expect_refused(sizeof(img), BZIMAGE_DECOMPRESS_VMM, "payload lies outside the file");
+}
+END_TEST
+
 Suite *bzimage_suite(void)
 {
 	Suite *s = suite_create("bzimage");
@@ -219,6 +310,7 @@ Suite *bzimage_suite(void)
 	tcase_add_test(tc, test_command_line_limit);
 	tcase_add_test(tc, test_initrd_below_initrd_addr_max);
 	tcase_add_test(tc, test_identity_map);
+	tcase_add_test(tc, test_vmm_decompresses_gzip_and_xz);
 	suite_add_tcase(s, tc);
 	return s;
 }
