@@ -12,7 +12,11 @@
 #define BP_VECTOR 3
 #define GP_VECTOR 13
 #define MF_VECTOR 16
-#define MXCSR_WRITABLE 0xffffu
+#define FXSAVE_MXCSR 6            /* 32-bit words into the FXSAVE area */
+#define FXSAVE_MXCSR_MASK 7
+#define MXCSR_DEFAULT_MASK 0xffbfu  /* SDM vol. 1, 11.6.6, when MXCSR_MASK reads 0 */
+#define XSTATE_BV 128               /* the XSAVE header's component bitmap, low word */
+#define XFEATURE_SSE 2u
 #define FSW_ES (1u << 7)
 #define RFLAGS_ARITH (0x8d5u)   /* CF PF AF ZF SF OF */
 #define RFLAGS_ZF (1u << 6)
@@ -25,34 +29,42 @@ void pvm_adjust_cpuid(struct kvm_cpuid2 *cpuid)
 			cpuid->entries[i].ecx &= ~CPUID_1_ECX_CX16;
 }
 
+/* The failing instruction: its first bytes and the vCPU's registers. */
+struct insn {
+	struct vcpu *v;
+	uint8_t code[15];
+	size_t n;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+};
+
 /* Injects an exception; #GP here always carries error code 0. */
-static bool inject_exception(struct vcpu *v, uint8_t vector)
+static bool inject_exception(const struct insn *in, uint8_t vector)
 {
 	struct kvm_vcpu_events ev;
 
-	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0 || ev.exception.injected)
+	if (ioctl(in->v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0 || ev.exception.injected)
 		return false;
 	ev.exception.injected = 1;
 	ev.exception.nr = vector;
 	ev.exception.has_error_code = vector == GP_VECTOR;
 	ev.exception.error_code = 0;
 	ev.flags = 0;
-	return ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
+	return ioctl(in->v->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
 }
 
 /* Retires an instruction that vmm has carried out on regs. */
-static bool retire(struct vcpu *v, struct kvm_regs *regs, size_t len)
+static bool retire(struct insn *in, size_t len)
 {
-	regs->rip += len;
-	return ioctl(v->fd, KVM_SET_REGS, regs) == 0;
+	in->regs.rip += len;
+	return ioctl(in->v->fd, KVM_SET_REGS, &in->regs) == 0;
 }
 
 /* int3 (CC): #BP is a trap, so the saved RIP is that of the next instruction. */
-static bool emulate_int3(struct vcpu *v, const uint8_t *code, size_t n, struct kvm_regs *regs,
-				 const struct kvm_sregs *sregs)
+static bool emulate_int3(struct insn *in)
 {
-	(void)sregs;
-	return n >= 1 && code[0] == INT3_OPCODE && retire(v, regs, 1) && inject_exception(v, BP_VECTOR);
+	/* RIP first: KVM_SET_REGS drops a pending exception. */
+	return in->code[0] == INT3_OPCODE && retire(in, 1) && inject_exception(in, BP_VECTOR);
 }
 
 /* General-purpose register by its encoding number (rax, rcx, rdx, rbx, ...). */
@@ -73,11 +85,13 @@ struct prefixes {
 	uint64_t segment_base;   /* fs or gs override; 0 otherwise */
 };
 
-static struct prefixes read_prefixes(const uint8_t *code, size_t n, const struct kvm_sregs *sregs)
+static struct prefixes read_prefixes(const struct insn *in)
 {
+	const uint8_t *code = in->code;
+	const struct kvm_sregs *sregs = &in->sregs;
 	struct prefixes p = { 0 };
 
-	for (; p.len < n; p.len++) {
+	for (; p.len < in->n; p.len++) {
 		uint8_t b = code[p.len];
 		if (b == 0x66)
 			p.opsize16 = true;
@@ -90,7 +104,7 @@ static struct prefixes read_prefixes(const uint8_t *code, size_t n, const struct
 		else if (b != 0x2e && b != 0x3e && b != 0x26 && b != 0x36)
 			break;
 	}
-	if (p.len < n && (code[p.len] & 0xf0) == 0x40)
+	if (p.len < in->n && (code[p.len] & 0xf0) == 0x40)
 		p.rex = code[p.len++];
 	return p;
 }
@@ -101,9 +115,11 @@ static struct prefixes read_prefixes(const uint8_t *code, size_t n, const struct
  * The instruction must end right after it (no immediate), which is true of
  * everything emulated here.
  */
-static bool memory_operand(const uint8_t *code, size_t n, size_t *i, const struct prefixes *p,
-			   struct kvm_regs *regs, uint64_t *linear)
+static bool memory_operand(struct insn *in, size_t *i, const struct prefixes *p, uint64_t *linear)
 {
+	const uint8_t *code = in->code;
+	size_t n = in->n;
+	struct kvm_regs *regs = &in->regs;
 	uint8_t modrm = code[*i], mod = modrm >> 6, rm = modrm & 7;
 	uint64_t addr = 0;
 	int32_t disp = 0;
@@ -171,13 +187,14 @@ static bool access_linear(struct vcpu *v, uint64_t linear, void *buf, size_t len
  * still gets there: the guest's CPUID reports POPCNT whatever
  * KVM_SET_CPUID2 says.
  */
-static bool emulate_popcnt(struct vcpu *v, const uint8_t *code, size_t n, struct kvm_regs *regs,
-			   const struct kvm_sregs *sregs)
+static bool emulate_popcnt(struct insn *in)
 {
-	struct prefixes p = read_prefixes(code, n, sregs);
+	const uint8_t *code = in->code;
+	struct kvm_regs *regs = &in->regs;
+	struct prefixes p = read_prefixes(in);
 	size_t i = p.len;
 
-	if (!p.rep || i + 3 > n || code[i] != 0x0f || code[i + 1] != 0xb8 || (code[i + 2] >> 6) != 3)
+	if (!p.rep || i + 3 > in->n || code[i] != 0x0f || code[i + 1] != 0xb8 || (code[i + 2] >> 6) != 3)
 		return false;
 	uint8_t modrm = code[i + 2];
 	unsigned dst = ((p.rex & 4u) << 1) | ((modrm >> 3) & 7), src = ((p.rex & 1u) << 3) | (modrm & 7);
@@ -187,83 +204,79 @@ static bool emulate_popcnt(struct vcpu *v, const uint8_t *code, size_t n, struct
 
 	*gpr(regs, dst) = bits == 16 ? (*gpr(regs, dst) & ~mask) | count : count;
 	regs->rflags = (regs->rflags & ~(__u64)RFLAGS_ARITH) | (count ? 0 : RFLAGS_ZF);
-	return retire(v, regs, i + 3);
+	return retire(in, i + 3);
 }
 
 /*
  * ldmxcsr m32 / stmxcsr m32 (0F AE /2, /3), which Linux's
- * kernel_fpu_begin() runs. Reserved MXCSR bits raise #GP(0).
+ * kernel_fpu_begin() runs. MXCSR goes through KVM_GET/SET_XSAVE: KVM_GET_FPU
+ * here reports it as 0. Bits outside MXCSR_MASK raise #GP(0).
  */
-static bool emulate_mxcsr(struct vcpu *v, const uint8_t *code, size_t n, struct kvm_regs *regs,
-			  const struct kvm_sregs *sregs)
+static bool emulate_mxcsr(struct insn *in)
 {
-	struct prefixes p = read_prefixes(code, n, sregs);
+	const uint8_t *code = in->code;
+	struct prefixes p = read_prefixes(in);
 	size_t i = p.len + 2;
-	struct kvm_fpu fpu;
+	struct kvm_xsave xsave;
 	uint64_t linear;
 	uint32_t value;
 
-	if (i >= n || code[p.len] != 0x0f || code[p.len + 1] != 0xae)
+	if (i >= in->n || code[p.len] != 0x0f || code[p.len + 1] != 0xae)
 		return false;
 	unsigned op = (code[i] >> 3) & 7;
-	if ((op != 2 && op != 3) || !memory_operand(code, n, &i, &p, regs, &linear) ||
-	    ioctl(v->fd, KVM_GET_FPU, &fpu) < 0)
+	if ((op != 2 && op != 3) || !memory_operand(in, &i, &p, &linear) ||
+	    ioctl(in->v->fd, KVM_GET_XSAVE, &xsave) < 0)
 		return false;
-	if (op == 3) {
-		value = fpu.mxcsr;
-		return access_linear(v, linear, &value, 4, true) && retire(v, regs, i);
-	}
-	if (!access_linear(v, linear, &value, 4, false))
+	if (op == 3)
+		return access_linear(in->v, linear, &xsave.region[FXSAVE_MXCSR], 4, true) && retire(in, i);
+	uint32_t mask = xsave.region[FXSAVE_MXCSR_MASK] ? xsave.region[FXSAVE_MXCSR_MASK] : MXCSR_DEFAULT_MASK;
+	if (!access_linear(in->v, linear, &value, 4, false))
 		return false;
-	if (value & ~MXCSR_WRITABLE)
-		return inject_exception(v, GP_VECTOR);
-	fpu.mxcsr = value;
-	return ioctl(v->fd, KVM_SET_FPU, &fpu) == 0 && retire(v, regs, i);
+	if (value & ~mask)
+		return inject_exception(in, GP_VECTOR);
+	xsave.region[FXSAVE_MXCSR] = value;
+	xsave.region[XSTATE_BV] |= XFEATURE_SSE;   /* KVM takes MXCSR only with the SSE component */
+	return ioctl(in->v->fd, KVM_SET_XSAVE, &xsave) == 0 && retire(in, i);
 }
 
 /* clac / stac (0F 01 CA / CB): SMAP's switch for user-memory access. */
-static bool emulate_clac_stac(struct vcpu *v, const uint8_t *code, size_t n, struct kvm_regs *regs,
-				      const struct kvm_sregs *sregs)
+static bool emulate_clac_stac(struct insn *in)
 {
-	(void)sregs;
-	if (n < 3 || code[0] != 0x0f || code[1] != 0x01 || (code[2] != 0xca && code[2] != 0xcb))
+	const uint8_t *code = in->code;
+
+	if (in->n < 3 || code[0] != 0x0f || code[1] != 0x01 || (code[2] != 0xca && code[2] != 0xcb))
 		return false;
 	if (code[2] == 0xca)
-		regs->rflags &= ~(__u64)RFLAGS_AC;
+		in->regs.rflags &= ~(__u64)RFLAGS_AC;
 	else
-		regs->rflags |= RFLAGS_AC;
-	return retire(v, regs, 3);
+		in->regs.rflags |= RFLAGS_AC;
+	return retire(in, 3);
 }
 
 /* fwait (9B): #MF if an unmasked x87 exception is pending (FSW.ES), else nothing. */
-static bool emulate_fwait(struct vcpu *v, const uint8_t *code, size_t n, struct kvm_regs *regs,
-				  const struct kvm_sregs *sregs)
+static bool emulate_fwait(struct insn *in)
 {
-	(void)sregs;
 	struct kvm_fpu fpu;
 
-	if (n < 1 || code[0] != 0x9b || ioctl(v->fd, KVM_GET_FPU, &fpu) < 0)
+	if (in->code[0] != 0x9b || ioctl(in->v->fd, KVM_GET_FPU, &fpu) < 0)
 		return false;
-	return fpu.fsw & FSW_ES ? inject_exception(v, MF_VECTOR) : retire(v, regs, 1);
+	return fpu.fsw & FSW_ES ? inject_exception(in, MF_VECTOR) : retire(in, 1);
 }
 
-typedef bool (*emulate_fn)(struct vcpu *v, const uint8_t *code, size_t n, struct kvm_regs *regs,
-			   const struct kvm_sregs *sregs);
+typedef bool (*emulate_fn)(struct insn *in);
 
 bool pvm_recover_emulation_failure(struct vcpu *v)
 {
 	static const emulate_fn emulators[] = {
 		emulate_int3, emulate_popcnt, emulate_clac_stac, emulate_fwait, emulate_mxcsr,
 	};
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	uint8_t code[15];
-	size_t n = vcpu_code_bytes(v, code, sizeof(code), &regs, &sregs);
+	struct insn in = { .v = v };
 
-	if (n == 0 || sregs.cs.dpl != 0)
+	in.n = vcpu_code_bytes(v, in.code, sizeof(in.code), &in.regs, &in.sregs);
+	if (in.n == 0 || in.sregs.cs.dpl != 0)
 		return false;
 	for (size_t i = 0; i < sizeof(emulators) / sizeof(emulators[0]); i++) {
-		if (emulators[i](v, code, n, &regs, &sregs)) {
+		if (emulators[i](&in)) {
 			v->pvm_recoveries++;
 			return true;
 		}

@@ -105,6 +105,18 @@ case_unemulated() {
 	fi
 }
 
+# Instructions vmm carries out for the PVM emulator; hardware runs them.
+case_emulation() {
+	need_kvm
+	run_vmm --kernel "$FIRMWARE/emulation.elf" --stats
+	expect_status 0
+	expect_out "emulation checks done, 0 failures"
+	if "$VMM" info | grep -q "pvm host: *yes"; then
+		grep -qE "vcpu0 +[0-9]+ of them emulation failures vmm carried out" "$work/err" ||
+			fail "no emulation failures counted on a PVM host"
+	fi
+}
+
 case_cpuid() {
 	need_kvm
 	run_vmm --kernel "$FIRMWARE/cpuid.elf" --vcpus 2
