@@ -6,10 +6,25 @@
 #include "stats.h"
 
 #include <inttypes.h>
+#include <sys/ioctl.h>
 
 #include "kvm_stats.h"
 #include "virtio_net.h"
 #include "vm.h"
+
+/* Where each vCPU was when the VM stopped: the first thing to look at when a guest hangs. */
+static void print_stop_points(FILE *out, const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct kvm_regs regs;
+		struct kvm_sregs sregs;
+		if (ioctl(vm->vcpus[i].fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpus[i].fd, KVM_GET_SREGS, &sregs) < 0)
+			continue;
+		fprintf(out, "  vcpu%u stopped at rip 0x%llx, cpl %u, rflags 0x%llx, rsp 0x%llx\n", i,
+			(unsigned long long)regs.rip, sregs.cs.dpl, (unsigned long long)regs.rflags,
+			(unsigned long long)regs.rsp);
+	}
+}
 
 static void print_exits(FILE *out, const struct vm *vm)
 {
@@ -82,6 +97,7 @@ static void print_kvm_counters(FILE *out, const struct vm *vm)
 void stats_print(FILE *out, struct vm *vm)
 {
 	print_exits(out, vm);
+	print_stop_points(out, vm);
 	print_kvm_counters(out, vm);
 	fprintf(out, "device accesses:\n");
 	print_bus(out, &vm->pio);
