@@ -8,6 +8,13 @@
 #include "vm.h"
 
 #define CPUID_1_ECX_CX16 (1u << 13)
+#define KVM_CPUID_FEATURES 0x40000001u
+/*
+ * Paravirtual features that make the guest issue VMCALL: PV_UNHALT
+ * (spinlock kicks), PV_SEND_IPI and PV_SCHED_YIELD. KVM here rewrites a
+ * guest's VMCALL in place, which faults once the kernel text is read-only.
+ */
+#define KVM_HYPERCALL_FEATURES ((1u << 7) | (1u << 11) | (1u << 13))
 #define INT3_OPCODE 0xcc
 #define BP_VECTOR 3
 #define GP_VECTOR 13
@@ -24,9 +31,13 @@
 
 void pvm_adjust_cpuid(struct kvm_cpuid2 *cpuid)
 {
-	for (unsigned i = 0; i < cpuid->nent; i++)
-		if (cpuid->entries[i].function == 1)
-			cpuid->entries[i].ecx &= ~CPUID_1_ECX_CX16;
+	for (unsigned i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+		if (e->function == 1)
+			e->ecx &= ~CPUID_1_ECX_CX16;
+		else if (e->function == KVM_CPUID_FEATURES)
+			e->eax &= ~KVM_HYPERCALL_FEATURES;
+	}
 }
 
 /* The failing instruction: its first bytes and the vCPU's registers. */

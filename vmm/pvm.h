@@ -26,7 +26,10 @@ struct vcpu;
  */
 #define PVM_LINUX_CMDLINE "noxsave nofsgsbase nopku noinvpcid clearcpuid=129,137,147,148,151,153,308,317 vdso32=0"
 
-/* Hides what the emulator cannot run but CPUID can switch off (CX16). */
+/*
+ * Hides what the emulator cannot run but CPUID can switch off: CX16, and
+ * the KVM paravirtual features that use hypercalls.
+ */
 void pvm_adjust_cpuid(struct kvm_cpuid2 *cpuid);
 
 /*
