@@ -50,13 +50,15 @@ bzimage-decompressor)
 *) echo "usage: linux.sh vmlinux|bzimage|bzimage-decompressor"; exit 2 ;;
 esac
 
-# cryptomgr.notests: the kernel's crypto self-tests include RSA operations
-# that take tens of minutes where guest kernel code is emulated (kvm_pvm);
-# they test the guest's crypto, not vmm.
+# Two guest options for hosts where guest kernel code is emulated (kvm_pvm):
+# cryptomgr.notests skips the kernel's crypto self-tests (RSA among them,
+# tens of minutes there), and rodata=off skips write-protecting the kernel
+# and the W+X audit of every kernel page table that follows (over ten
+# minutes there). Both test the guest kernel, not vmm.
 # Each line of guest output gets the seconds since vmm started.
 start=${EPOCHREALTIME/./}
 timeout "$limit" "$VMM" run --kernel "$kernel" --initrd "$initramfs" --vcpus 2 --memory ${memory_mib}M \
-	--cmdline "console=ttyS0 cryptomgr.notests" --stats </dev/null 2>"$work/err" |
+	--cmdline "console=ttyS0 cryptomgr.notests rodata=off" --stats </dev/null 2>"$work/err" |
 	while IFS= read -r line; do
 		t=$((${EPOCHREALTIME/./} - start))
 		printf '%5d.%02d %s\n' $((t / 1000000)) $((t / 10000 % 100)) "$line"
