@@ -1,19 +1,14 @@
 #!/usr/bin/env python3
 """Builds a Linux test guest from Debian's packages, without compiling a kernel.
 
-Downloads linux-image-<version>-amd64-unsigned and the i386 build of
-busybox-static with apt-get into a cache directory outside the source tree
-(i386 package lists go to a private directory there; the system's apt
-configuration is left alone), then writes there:
+Downloads linux-image-<version>-amd64-unsigned and busybox-static with
+apt-get into a cache directory outside the source tree, then writes there:
 
   bzImage          the kernel as Debian ships it
   vmlinux          the ELF kernel decompressed from the bzImage's payload
                    (for the PVH entry)
   initramfs.cpio.gz
-                   32-bit busybox (system calls through int 0x80, which
-                   also work on kvm_pvm hosts, where a guest's 64-bit
-                   SYSCALL never reaches its kernel), the modules vmm's
-                   devices need, and an /init
+                   busybox, the modules vmm's devices need, and an /init
                    that loads them, mounts proc, sys and dev, prints
                    "vmm-init:" markers, runs the script named by
                    vmm.script=PATH on the kernel command line (default:
@@ -94,31 +89,18 @@ def kernel_package():
     return m.group(1) + "-unsigned"
 
 
-def apt_options(cache, arch):
-    """apt-get options: the cache may be a directory apt's sandbox user cannot
-    write, and foreign-architecture lists live in the cache, not the system."""
-    opts = ["-q", "-o", "APT::Sandbox::User=root"]
-    if arch != "amd64":
-        lists = os.path.join(cache, "apt-lists-" + arch)
-        os.makedirs(os.path.join(lists, "partial"), exist_ok=True)
-        opts += ["-o", "APT::Architectures::=amd64", "-o", "APT::Architectures::=" + arch,
-                 "-o", "Dir::State::Lists=" + lists]
-    return opts
-
-
-def download(cache, package, arch="amd64"):
+def download(cache, package):
     """apt-get download into cache; returns the .deb's path."""
-    debs = [f for f in os.listdir(cache) if f.startswith(package + "_") and f.endswith(f"_{arch}.deb")]
+    debs = [f for f in os.listdir(cache) if f.startswith(package + "_") and f.endswith("_amd64.deb")]
     if debs:
         return os.path.join(cache, debs[0])
-    log(f"downloading {package}:{arch}")
-    opts = apt_options(cache, arch)
-    cmd = ["apt-get", "download"] + opts + [f"{package}:{arch}"]
+    log(f"downloading {package}")
+    # The cache may be a directory apt's sandbox user cannot write.
+    cmd = ["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", package]
     if subprocess.run(cmd, cwd=cache, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
-        # Some index files may fail to refresh; the download below says whether it matters.
-        subprocess.run(["apt-get", "update"] + opts, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["apt-get", "update", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         run(cmd, cwd=cache)
-    return download(cache, package, arch)
+    return download(cache, package)
 
 
 def extract(deb, into):
@@ -255,11 +237,10 @@ def main():
     fcntl.flock(lock, fcntl.LOCK_EX)
     package = args.kernel_package or kernel_package()
     out = os.path.join(cache, package)
-    paths = {n: os.path.join(out, n) for n in ("bzImage", "vmlinux", "initramfs-i386.cpio.gz")}
+    paths = {n: os.path.join(out, n) for n in ("bzImage", "vmlinux", "initramfs.cpio.gz")}
     if not all(os.path.exists(p) for p in paths.values()):
         kernel = extract(download(cache, package), os.path.join(cache, "extract", package))
-        busybox = extract(download(cache, "busybox-static", "i386"),
-                          os.path.join(cache, "extract", "busybox-static-i386"))
+        busybox = extract(download(cache, "busybox-static"), os.path.join(cache, "extract", "busybox-static"))
         vmlinuz = [f for f in os.listdir(os.path.join(kernel, "boot")) if f.startswith("vmlinuz-")][0]
         os.makedirs(out, exist_ok=True)
         shutil.copyfile(os.path.join(kernel, "boot", vmlinuz), paths["bzImage"] + ".tmp")
@@ -267,13 +248,13 @@ def main():
             f.write(decompress_payload(open(paths["bzImage"] + ".tmp", "rb").read()))
         files = module_files(os.path.join(kernel, "lib", "modules"))
         modules = load_order(files, WANTED_MODULES)
-        with open(paths["initramfs-i386.cpio.gz"] + ".tmp", "wb") as f:
+        with open(paths["initramfs.cpio.gz"] + ".tmp", "wb") as f:
             f.write(build_initramfs(os.path.join(busybox, "bin", "busybox"), modules, files))
         for p in paths.values():
             os.rename(p + ".tmp", p)
         log(f"built {out} ({' '.join(modules)})")
     for name, p in paths.items():
-        print(f"{name.split('.')[0].split('-')[0]}={p}")
+        print(f"{name.split('.')[0]}={p}")
 
 
 if __name__ == "__main__":

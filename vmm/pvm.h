@@ -19,12 +19,8 @@ struct vcpu;
  * number (word * 32 + bit, fixed by the CPUID register layout) the ones
  * built-in kernel code would use: PCLMULQDQ 129, SSSE3 137, SSE4.1 147,
  * SSE4.2 148, POPCNT 151, AES 153, SMAP 308 (clac/stac) and SHA 317.
- * Guest user mode runs natively here, and neither SYSCALL nor SYSENTER
- * from it reaches the guest kernel (PVM delivers them only to guests that
- * speak its own ABI), while int 0x80 does: vdso32=0 makes 32-bit programs
- * use int 0x80. 64-bit programs cannot make system calls on such a host.
  */
-#define PVM_LINUX_CMDLINE "noxsave nofsgsbase nopku noinvpcid clearcpuid=129,137,147,148,151,153,308,317 vdso32=0"
+#define PVM_LINUX_CMDLINE "noxsave nofsgsbase nopku noinvpcid clearcpuid=129,137,147,148,151,153,308,317"
 
 /*
  * Hides what the emulator cannot run but CPUID can switch off: CX16, and
