@@ -245,16 +245,19 @@ static int load_kernel(struct vm *vm, struct boot_image *img, struct vmm_error *
 	if (bzimage_detect(data, len)) {
 		const struct bzimage *bz = &img->bz;
 		ret = bzimage_load(&vm->mem, &vm->map, data, len, bzimage_decompressor(vm), &img->bz, err);
-		img->kind = BOOT_LINUX64;
-		img->entry = bz->entry64;
-		img->end = bz->end;
-		img->initrd_max = bz->initrd_addr_max;
-		img->linux_kernel = true;
+		if (ret == 0) {
+			img->kind = BOOT_LINUX64;
+			img->entry = bz->entry64;
+			img->end = bz->end;
+			img->initrd_max = bz->initrd_addr_max;
+			img->linux_kernel = true;
+		}
 	} else {
 		struct pvh_image pvh;
 		ret = pvh_load_elf(&vm->mem, &vm->map, data, len, &pvh, err);
-		*img = (struct boot_image){ .kind = BOOT_PVH, .entry = pvh.entry, .end = pvh.end,
-					    .initrd_max = UINT64_MAX, .linux_kernel = pvh.linux_kernel };
+		if (ret == 0)
+			*img = (struct boot_image){ .kind = BOOT_PVH, .entry = pvh.entry, .end = pvh.end,
+						    .initrd_max = UINT64_MAX, .linux_kernel = pvh.linux_kernel };
 	}
 	if (ret < 0 && vm->cfg.kernel)
 		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg), " (--kernel %s)",
