@@ -316,7 +316,7 @@ static bool take_request(struct virtio_blk *blk, unsigned q)
 	}
 	int r = virtq_pop(vq, &req->chain);
 	if (r == 0)
-		return virtq_arm_kick(vq);
+		return false;
 	if (r < 0) {
 		virtio_needs_reset(&blk->vdev);
 		return false;

@@ -281,10 +281,8 @@ static void transmit(struct net_pair *p)
 
 	for (;;) {
 		int r = virtq_pop(vq, &p->tx);
-		if (r == 0 && !virtq_arm_kick(vq))
-			break;
 		if (r == 0)
-			continue;
+			break;
 		if (r < 0) {
 			virtio_needs_reset(&net->vdev);
 			break;

@@ -134,7 +134,7 @@ static int walk_indirect(struct chain_walk *w, const struct virtqueue *vq, const
 	}
 }
 
-int virtq_pop(struct virtqueue *vq, struct virtq_chain *chain)
+static int pop_available(struct virtqueue *vq, struct virtq_chain *chain)
 {
 	if (!vq->ready)
 		return 0;
@@ -164,6 +164,18 @@ int virtq_pop(struct virtqueue *vq, struct virtq_chain *chain)
 			return -1;
 		i = d.next;
 	}
+}
+
+/* An empty ring arms the kick before the device goes idle: with EVENT_IDX a
+ * driver kicks only when it passes avail_event, so a consumer that forgot
+ * would never hear of the next buffer (2.7.10). */
+int virtq_pop(struct virtqueue *vq, struct virtq_chain *chain)
+{
+	int r = pop_available(vq, chain);
+
+	if (r == 0 && virtq_arm_kick(vq))
+		r = pop_available(vq, chain);
+	return r;
 }
 
 void virtq_unpop(struct virtqueue *vq, uint16_t n)

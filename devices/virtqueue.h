@@ -58,7 +58,8 @@ struct virtq_chain {
 /* Sets up the rings from desc/avail/used_gpa and size; -1 if they are not in RAM. */
 int virtq_enable(struct virtqueue *vq);
 void virtq_reset(struct virtqueue *vq);
-/* 1: a chain was taken; 0: nothing available; -1: the driver broke the ring rules. */
+/* 1: a chain was taken; 0: nothing available, and the driver will kick for
+ * the next buffer (avail_event armed); -1: the driver broke the ring rules. */
 int virtq_pop(struct virtqueue *vq, struct virtq_chain *chain);
 /* Puts back the last n chains taken and not yet pushed. */
 void virtq_unpop(struct virtqueue *vq, uint16_t n);

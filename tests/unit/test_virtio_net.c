@@ -285,6 +285,42 @@ static uint8_t ctrl(uint8_t class, uint8_t cmd, const void *data, size_t len)
 	return *(uint8_t *)fake_ptr(&g, BUF_GPA + 0x9000);
 }
 
+/* A driver that kicks only when EVENT_IDX asks for it, as Linux does: the
+ * device's avail_event sits after the used ring. */
+static void add_and_kick_as_asked(struct test_queue *q, unsigned index, const struct fake_buf *bufs, unsigned n)
+{
+	uint16_t old = q->avail_idx;
+	add(q, (uint16_t)(old * n % QSIZE), bufs, n);
+	uint16_t event = *(uint16_t *)fake_ptr(&g, q->used + 4 + QSIZE * sizeof(struct virtq_used_elem));
+	if ((uint16_t)(q->avail_idx - event - 1) < (uint16_t)(q->avail_idx - old))
+		virtio_queue_notify(vdev, index);
+}
+
+/* Linux 6.1 sends PROMISC, ALLMULTI and MAC_TABLE_SET back to back when an
+ * interface comes up and polls for each reply: every command must be
+ * answered although only the first was kicked unconditionally. */
+START_TEST(test_control_queue_event_idx)
+{
+	virtio_net_destroy(net);
+	fake_guest_free(&g);
+	setup_features((1u << VIRTIO_NET_F_MAC) | (1u << VIRTIO_NET_F_CTRL_VQ) | (1u << VIRTIO_NET_F_CTRL_RX) |
+		       (1u << VIRTIO_F_EVENT_IDX));
+	uint8_t *status = fake_ptr(&g, BUF_GPA + 0x9000);
+	for (unsigned i = 0; i < 3 * QSIZE; i++) {
+		uint8_t *c = fake_ptr(&g, BUF_GPA + 0x8000);
+		c[0] = 0;          /* VIRTIO_NET_CTRL_RX */
+		c[1] = i % 2;      /* PROMISC, ALLMULTI */
+		c[2] = 1;
+		*status = 0xee;
+		struct fake_buf bufs[] = { { BUF_GPA + 0x8000, 3, false }, { BUF_GPA + 0x9000, 1, true } };
+		add_and_kick_as_asked(&ctrlq, 2, bufs, 2);
+		uint32_t id, len;
+		ck_assert_msg(used(&ctrlq, &id, &len) == 1, "command %u was not answered", i);
+		ck_assert_uint_eq(*status, 0);
+	}
+}
+END_TEST
+
 static bool delivered(const uint8_t dst[6])
 {
 	uint32_t id, len;
@@ -422,6 +458,7 @@ Suite *virtio_net_suite(void)
 	tcase_add_test(tc, test_rx_waits_for_buffers);
 	tcase_add_test(tc, test_rx_merged_buffers);
 	tcase_add_test(tc, test_rx_filter_and_control_queue);
+	tcase_add_test(tc, test_control_queue_event_idx);
 	tcase_add_test(tc, test_config_and_offloads);
 	tcase_add_test(tc, test_multiqueue);
 	suite_add_tcase(s, tc);
