@@ -21,6 +21,7 @@ size_t memmap_e820(const struct memmap *map, struct e820_entry *out, size_t max)
 		{ 0, LOW_RAM_END, E820_RAM },
 		{ LEGACY_HOLE_START, ACPI_TABLES_ADDR - LEGACY_HOLE_START, E820_RESERVED },
 		{ ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, E820_ACPI },
+		{ RESET_VECTOR_PAGE, KERNEL_MIN_ADDR - RESET_VECTOR_PAGE, E820_RESERVED },
 		{ KERNEL_MIN_ADDR, memmap_low_ram_end(map) - KERNEL_MIN_ADDR, E820_RAM },
 	};
 	size_t n = 0;

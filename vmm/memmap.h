@@ -3,7 +3,8 @@
  * physical memory takes its address from here.
  *
  *   0x0000_0000 .. 0x0009_FFFF  RAM (real-mode area; boot data below)
- *   0x000A_0000 .. 0x000F_FFFF  reserved (legacy VGA and BIOS; ACPI tables)
+ *   0x000A_0000 .. 0x000F_FFFF  reserved (legacy VGA and BIOS; ACPI tables;
+ *                               the reset vector's page)
  *   0x0010_0000 .. low RAM end  RAM (kernels load at 1 MiB and above)
  *   0xC000_0000 .. 0xFFFF_FFFF  32-bit hole for MMIO and PCI (never RAM)
  *   0x1_0000_0000 ..            RAM that did not fit below the hole
@@ -30,7 +31,10 @@
 
 #define LEGACY_HOLE_START    0xA0000ull
 #define ACPI_TABLES_ADDR     0xE0000ull
-#define ACPI_TABLES_SIZE     0x20000ull
+#define ACPI_TABLES_SIZE     0x1F000ull
+/* The last page below 1 MiB holds what a real-mode jump to F000:FFF0 runs. */
+#define RESET_VECTOR_PAGE    0xFF000ull
+#define RESET_VECTOR_ADDR    0xFFFF0ull
 #define KERNEL_MIN_ADDR      0x100000ull
 
 #define MMIO_HOLE_START      0xC0000000ull

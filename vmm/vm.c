@@ -32,6 +32,7 @@
 #include "post_code.h"
 #include "pvh.h"
 #include "pvm.h"
+#include "reset_vector.h"
 #include "serial.h"
 #include "stats.h"
 
@@ -344,9 +345,11 @@ static int load_guest(struct vm *vm, struct boot_image *img, struct vmm_error *e
 		ret = write_boot_info(vm, img, cmdline, initrd_addr, err);
 	unmap_file(&vm->kernel_file);
 	unmap_file(&vm->initrd_file);
-	if (ret < 0)
+	if (ret < 0 || write_acpi_tables(vm, err) < 0)
 		return -1;
-	return write_acpi_tables(vm, err);
+	if (reset_vector_write(&vm->mem) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "the reset vector is not in guest RAM");
+	return 0;
 }
 
 static int create_vcpus(struct vm *vm, const struct boot_image *img, struct vmm_error *err)

@@ -30,9 +30,12 @@ START_TEST(test_small_ram)
 	ck_assert_uint_eq(map.ram[0].gpa, 0);
 	ck_assert_uint_eq(map.ram[0].size, 256 * MiB);
 	size_t n = memmap_e820(&map, e, E820_MAX_ENTRIES);
-	ck_assert_uint_eq(n, 5);
-	ck_assert_uint_eq(e[4].addr, PCI_ECAM_BASE);
-	ck_assert_uint_eq(e[4].type, E820_RESERVED);
+	ck_assert_uint_eq(n, 6);
+	ck_assert_uint_eq(e[3].addr, RESET_VECTOR_PAGE);
+	ck_assert_uint_eq(e[3].type, E820_RESERVED);
+	ck_assert_uint_le(RESET_VECTOR_PAGE, RESET_VECTOR_ADDR);
+	ck_assert_uint_eq(e[5].addr, PCI_ECAM_BASE);
+	ck_assert_uint_eq(e[5].type, E820_RESERVED);
 	check_sorted_disjoint(e, n);
 	/* RAM minus the legacy hole between 640 KiB and 1 MiB */
 	ck_assert_uint_eq(ram_in_e820(e, n), 256 * MiB - (KERNEL_MIN_ADDR - LOW_RAM_END));
@@ -62,7 +65,7 @@ START_TEST(test_large_ram_splits_around_the_hole)
 	ck_assert_uint_eq(map.ram[1].gpa, 4 * GiB);
 	ck_assert_uint_eq(map.ram[1].size, 8 * GiB - MMIO_HOLE_START);
 	size_t n = memmap_e820(&map, e, E820_MAX_ENTRIES);
-	ck_assert_uint_eq(n, 6);
+	ck_assert_uint_eq(n, 7);
 	check_sorted_disjoint(e, n);
 	ck_assert_uint_eq(ram_in_e820(e, n), 8 * GiB - (KERNEL_MIN_ADDR - LOW_RAM_END));
 	for (size_t i = 0; i < n; i++)   /* no RAM in the hole */

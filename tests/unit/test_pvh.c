@@ -244,11 +244,11 @@ START_TEST(test_start_info)
 	memcpy(&mod, ram + si.modlist_paddr, sizeof(mod));
 	ck_assert_uint_eq(mod.paddr, 0x800000);
 	ck_assert_uint_eq(mod.size, 1234);
-	ck_assert_uint_eq(si.memmap_entries, 5);
+	ck_assert_uint_eq(si.memmap_entries, 6);
 	memcpy(mm, ram + si.memmap_paddr, si.memmap_entries * sizeof(mm[0]));
-	ck_assert_uint_eq(mm[3].addr, 1 * MiB);
-	ck_assert_uint_eq(mm[3].addr + mm[3].size, RAM);
-	ck_assert_uint_eq(mm[3].type, E820_RAM);
+	ck_assert_uint_eq(mm[4].addr, 1 * MiB);
+	ck_assert_uint_eq(mm[4].addr + mm[4].size, RAM);
+	ck_assert_uint_eq(mm[4].type, E820_RAM);
 }
 END_TEST
 
