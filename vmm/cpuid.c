@@ -4,6 +4,9 @@
  * and one topology told the same way by every leaf that describes it
  * (Intel SDM vol. 2A, CPUID; vol. 3A 9.9 "Topology identification"): one
  * package, one core per vCPU, one thread per core, APIC ID = vCPU index.
+ * AMD processors tell the core count in leaf 0x80000008 and the core of
+ * each processor in leaf 0x8000001E instead of leaf 4 (AMD APM vol. 3,
+ * appendix E.4.7 and E.4.15), so those are filled in on AMD hosts.
  */
 #include "cpuid.h"
 
@@ -19,6 +22,8 @@
 #define TOPOLOGY_LEVEL_SMT 1
 #define TOPOLOGY_LEVEL_CORE 2
 #define TOPOLOGY_SUBLEAVES 3   /* SMT, core, and the invalid level that ends the list */
+#define VENDOR_EBX_AMD 0x68747541     /* "Auth" of AuthenticAMD */
+#define VENDOR_EBX_HYGON 0x6f677948   /* "Hygo" of HygonGenuine */
 
 static size_t cpuid_bytes(unsigned nent)
 {
@@ -76,6 +81,28 @@ static void set_leaf4(struct kvm_cpuid_entry2 *e, unsigned core_bits)
 	e->eax = (e->eax & 0x00003fff) | (sharing << 14) | (field((1u << core_bits) - 1, 0x3f) << 26);
 }
 
+/* 0x80000008 ECX: ApicIdSize[15:12] and NC[7:0] = cores - 1. */
+static void set_amd_core_count(struct kvm_cpuid_entry2 *e, unsigned nr_vcpus, unsigned core_bits)
+{
+	e->ecx = (e->ecx & ~0xf0ffu) | (core_bits << 12) | field(nr_vcpus - 1, 0xff);
+}
+
+/* 0x8000001E: extended APIC ID, core ID (one thread per core), node 0 of 1. */
+static void set_amd_core_id(struct kvm_cpuid_entry2 *e, unsigned apic_id)
+{
+	e->eax = apic_id;
+	e->ebx = (e->ebx & ~0xffffu) | (apic_id & 0xff);
+	e->ecx &= ~0x7ffu;
+}
+
+static bool is_amd(const struct kvm_cpuid2 *c)
+{
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 0)
+			return c->entries[i].ebx == VENDOR_EBX_AMD || c->entries[i].ebx == VENDOR_EBX_HYGON;
+	return false;
+}
+
 /* Leaves 0xB and 0x1F: the SMT level, the core level, then the end. */
 static void add_topology_leaf(struct kvm_cpuid2 *c, uint32_t function, unsigned apic_id, unsigned nr_vcpus,
 			      unsigned core_bits)
@@ -95,7 +122,7 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *base, unsigned apic_i
 {
 	struct kvm_cpuid2 *c = calloc(1, cpuid_bytes(base->nent + 2 * TOPOLOGY_SUBLEAVES));
 	unsigned core_bits = cpuid_core_id_bits(nr_vcpus);
-	bool has_0x1f = false;
+	bool has_0x1f = false, amd = is_amd(base);
 
 	if (!c)
 		return NULL;
@@ -109,6 +136,10 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *base, unsigned apic_i
 			set_leaf1(&e, apic_id, core_bits);
 		else if (e.function == 4)
 			set_leaf4(&e, core_bits);
+		else if (e.function == 0x80000008 && amd)
+			set_amd_core_count(&e, nr_vcpus, core_bits);
+		else if (e.function == 0x8000001e && amd)
+			set_amd_core_id(&e, apic_id);
 		c->entries[c->nent++] = e;
 	}
 	add_topology_leaf(c, 0xb, apic_id, nr_vcpus, core_bits);

@@ -1,7 +1,8 @@
 /*
  * Test guest: what CPUID tells each processor. Every CPU checks that its
  * APIC ID agrees in leaf 1, leaf 0xB and the local APIC, that the topology
- * leaves count all CPUs of the MADT, and that the KVM leaves are there.
+ * leaves count all CPUs of the MADT (leaf 4 on Intel, 0x80000008 on AMD),
+ * and that the KVM leaves are there.
  */
 #include "fw.h"
 
@@ -42,7 +43,10 @@ static void check_cpu(unsigned cpu)
 	check((core.ebx & 0xffff) == ncpu && ((core.ecx >> 8) & 0xff) == 2, cpu, "leaf 0xb core level");
 	check((smt.ebx & 0xffff) == 1 && ((smt.ecx >> 8) & 0xff) == 1, cpu, "leaf 0xb SMT level");
 	check(((l1.ebx >> 16) & 0xff) >= ncpu, cpu, "leaf 1 logical processor count");
-	check((l4.eax >> 26) + 1 >= ncpu, cpu, "leaf 4 cores per package");
+	if (cpuid(0, 0).ebx == 0x68747541)   /* AuthenticAMD */
+		check((cpuid(0x80000008, 0).ecx & 0xff) + 1 >= ncpu, cpu, "leaf 0x80000008 cores per package");
+	else
+		check((l4.eax >> 26) + 1 >= ncpu, cpu, "leaf 4 cores per package");
 	check(kvm.ebx == 0x4b4d564b && kvm.ecx == 0x564b4d56 && kvm.edx == 0x4d, cpu, "KVM signature");
 	check(l1.ecx & (1u << 31), cpu, "hypervisor bit");
 	print_unlock();

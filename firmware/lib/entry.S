@@ -11,9 +11,13 @@
 #include "layout.h"
 
 #define CR0_PE  0x00000001
+#define CR0_MP  0x00000002
+#define CR0_EM  0x00000004
 #define CR0_WP  0x00010000
 #define CR0_PG  0x80000000
 #define CR4_PAE 0x00000020
+#define CR4_OSFXSR 0x00000200
+#define CR4_OSXMMEXCPT 0x00000400
 #define MSR_EFER 0xC0000080
 #define EFER_LME 0x00000100
 
@@ -49,15 +53,17 @@ enter_long_mode:
 	movw %ax, %gs
 	movl $pml4, %eax
 	movl %eax, %cr3
+	/* SSE instructions (ldmxcsr in the emulation guest) #UD without OSFXSR. */
 	movl %cr4, %eax
-	orl $CR4_PAE, %eax
+	orl $(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
 	movl %eax, %cr4
 	movl $MSR_EFER, %ecx
 	rdmsr
 	orl $EFER_LME, %eax
 	wrmsr
 	movl %cr0, %eax
-	orl $(CR0_PG | CR0_WP | CR0_PE), %eax
+	andl $~CR0_EM, %eax
+	orl $(CR0_PG | CR0_WP | CR0_MP | CR0_PE), %eax
 	movl %eax, %cr0
 	ljmp $GDT_CODE64, $long_mode
 

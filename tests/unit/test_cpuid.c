@@ -79,6 +79,30 @@ START_TEST(test_topology)
 }
 END_TEST
 
+/* AMD: the core count in 0x80000008 ECX, each core's ID in 0x8000001E; Intel's table is left alone. */
+START_TEST(test_amd_topology)
+{
+	struct kvm_cpuid2 *base = calloc(1, sizeof(*base) + 4 * sizeof(base->entries[0]));
+	ck_assert_ptr_nonnull(base);
+	base->entries[base->nent++] = (struct kvm_cpuid_entry2){ .function = 0, .ebx = 0x68747541 };
+	base->entries[base->nent++] = (struct kvm_cpuid_entry2){ .function = 0x80000008, .eax = 0x3030, .ecx = 0xf0ff };
+	base->entries[base->nent++] = (struct kvm_cpuid_entry2){ .function = 0x8000001e, .ebx = 0x100, .ecx = 0x7ff };
+	struct kvm_cpuid2 *c = cpuid_for_vcpu(base, 2, 3);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(find(c, 0x80000008, 0)->eax, 0x3030);
+	ck_assert_uint_eq(find(c, 0x80000008, 0)->ecx, (2u << 12) | 2);   /* 2 APIC ID bits, 3 cores */
+	ck_assert_uint_eq(find(c, 0x8000001e, 0)->eax, 2);
+	ck_assert_uint_eq(find(c, 0x8000001e, 0)->ebx, 2);                /* core 2, one thread */
+	ck_assert_uint_eq(find(c, 0x8000001e, 0)->ecx, 0);
+	free(c);
+	base->entries[0].ebx = 0x756e6547;   /* GenuineIntel */
+	c = cpuid_for_vcpu(base, 2, 3);
+	ck_assert_uint_eq(find(c, 0x80000008, 0)->ecx, 0xf0ff);
+	free(c);
+	free(base);
+}
+END_TEST
+
 START_TEST(test_core_id_bits)
 {
 	ck_assert_uint_eq(cpuid_core_id_bits(1), 0);
@@ -95,6 +119,7 @@ Suite *cpuid_suite(void)
 	TCase *tc = tcase_create("cpuid");
 
 	tcase_add_test(tc, test_topology);
+	tcase_add_test(tc, test_amd_topology);
 	tcase_add_test(tc, test_core_id_bits);
 	suite_add_tcase(s, tc);
 	return s;
