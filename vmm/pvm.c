@@ -274,12 +274,30 @@ static bool emulate_fwait(struct insn *in)
 	return fpu.fsw & FSW_ES ? inject_exception(in, MF_VECTOR) : retire(in, 1);
 }
 
+/*
+ * The bytes KVM's emulator failed on, when it says what they were, differ
+ * from those at RIP now: another vCPU rewrote the instruction meanwhile
+ * (Linux patches live kernel text through an int3, text_poke_bp()). Running
+ * it again is what the CPU would do on its next fetch.
+ */
+static bool instruction_changed(struct insn *in)
+{
+	const struct kvm_run *run = in->v->run;
+	size_t n = run->emulation_failure.insn_size;
+
+	if (!(run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) || n == 0)
+		return false;
+	if (n > in->n)
+		n = in->n;
+	return memcmp(run->emulation_failure.insn_bytes, in->code, n) != 0;
+}
+
 typedef bool (*emulate_fn)(struct insn *in);
 
 bool pvm_recover_emulation_failure(struct vcpu *v)
 {
 	static const emulate_fn emulators[] = {
-		emulate_int3, emulate_popcnt, emulate_clac_stac, emulate_fwait, emulate_mxcsr,
+		instruction_changed, emulate_int3, emulate_popcnt, emulate_clac_stac, emulate_fwait, emulate_mxcsr,
 	};
 	struct insn in = { .v = v };
 

@@ -32,7 +32,9 @@ void pvm_adjust_cpuid(struct kvm_cpuid2 *cpuid);
  * Called on KVM_INTERNAL_ERROR_EMULATION at CPL0. An int3 becomes the #BP
  * the CPU would have raised: RIP moves past it (a trap reports the next
  * instruction) and vector 3 is injected. A register-form popcnt, clac,
- * stac and fwait are carried out here. Returns false for anything else.
+ * stac and fwait are carried out here; an instruction that another vCPU
+ * rewrote since the emulator fetched it is run again. Returns false for
+ * anything else.
  */
 bool pvm_recover_emulation_failure(struct vcpu *v);
 
