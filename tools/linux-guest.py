@@ -10,30 +10,41 @@ apt-get into a cache directory outside the source tree, then writes there:
   initramfs.cpio.gz
                    busybox, the modules vmm's devices need, and an /init
                    that loads them, mounts proc, sys and dev, prints
-                   "vmm-init:" markers, runs the script named by
-                   vmm.script=PATH on the kernel command line (default:
-                   /etc/vmm/default.sh, which prints nproc and the memory
-                   size), then powers off with `poweroff -f`.
+                   "vmm-init:" markers, runs a script, then powers off with
+                   `poweroff -f` (or does what the script asked: `reboot -f`
+                   when it leaves /tmp/vmm-reboot).
+
+The script is the one named by vmm.script=PATH on the kernel command line,
+else /etc/vmm/script.sh if the initramfs has one (see --script), else
+/etc/vmm/default.sh, which prints nproc and the memory size.
 
 The paths are printed as NAME=PATH lines. A second run reuses the cache.
 
 Usage: tools/linux-guest.py [--cache DIR] [--kernel-package NAME]
+       tools/linux-guest.py --script FILE --output INITRAMFS
+           writes an initramfs that is the cached one plus FILE as
+           /etc/vmm/script.sh (the kernel unpacks concatenated archives)
 Cache default: $VMM_LINUX_CACHE, else ~/.cache/vmm/linux.
 """
 import argparse
-import fcntl
 import gzip
-import io
-import lzma
+import hashlib
 import os
-import re
 import shutil
 import struct
 import subprocess
 import sys
+import lzma
+import io
 
-# Modules for vmm's devices; their dependencies are found from .modinfo.
-WANTED_MODULES = ["virtio_pci", "virtio_mmio", "virtio_blk", "virtio_net", "e1000", "nvme"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import debian_kernel as dk  # noqa: E402
+
+# Modules for vmm's devices and what the guest tests use; their
+# dependencies are found from .modinfo. crc32c_generic is what ext4 asks
+# the crypto API for by name, so no .modinfo names it.
+WANTED_MODULES = ["virtio_pci", "virtio_mmio", "virtio_blk", "virtio_net", "e1000", "nvme",
+                  "crc32c_generic", "ext4"]
 
 INIT = r"""#!/bin/sh
 export PATH=/bin:/sbin
@@ -43,11 +54,12 @@ export PATH=/bin:/sbin
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "vmm-init: /init is running"
-for m in $(cat /etc/vmm/modules); do
+for m in $(cat /etc/modules); do
     insmod "/lib/modules/$m.ko" || echo "vmm-init: insmod $m failed"
 done
 echo "vmm-init: modules loaded"
 script=/etc/vmm/default.sh
+[ -f /etc/vmm/script.sh ] && script=/etc/vmm/script.sh
 for arg in $(cat /proc/cmdline); do
     case "$arg" in vmm.script=*) script="${arg#vmm.script=}" ;; esac
 done
@@ -57,6 +69,7 @@ esac
 echo "vmm-init: running $script"
 sh "$script"
 echo "vmm-init: $script exited with status $?"
+if [ -e /tmp/vmm-reboot ]; then reboot -f; fi
 poweroff -f
 """
 
@@ -70,46 +83,21 @@ echo "vmm-guest: memtotal_kb $(awk '/^MemTotal/ {print $2}' /proc/meminfo)"
 echo "vmm-guest: e820_ram_bytes $ram"
 """
 
-
-def log(msg):
-    print(f"linux-guest: {msg}", file=sys.stderr)
-
-
-def run(cmd, cwd=None):
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-
-
-def kernel_package():
-    out = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], check=True,
-                         capture_output=True, text=True).stdout
-    m = re.search(r"Depends: (linux-image-[0-9][^\s]*-amd64)\b", out)
-    if not m:
-        sys.exit("linux-guest: cannot tell which kernel linux-image-amd64 points at "
-                 "(is apt-get update done?)")
-    return m.group(1) + "-unsigned"
-
-
-def download(cache, package):
-    """apt-get download into cache; returns the .deb's path."""
-    debs = [f for f in os.listdir(cache) if f.startswith(package + "_") and f.endswith("_amd64.deb")]
-    if debs:
-        return os.path.join(cache, debs[0])
-    log(f"downloading {package}")
-    # The cache may be a directory apt's sandbox user cannot write.
-    cmd = ["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", package]
-    if subprocess.run(cmd, cwd=cache, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        run(cmd, cwd=cache)
-    return download(cache, package)
-
-
-def extract(deb, into):
-    if not os.path.isdir(into):
-        shutil.rmtree(into + ".tmp", ignore_errors=True)
-        os.makedirs(into + ".tmp")
-        run(["dpkg-deb", "-x", deb, into + ".tmp"])
-        os.rename(into + ".tmp", into)
-    return into
+# What udhcpc runs on a lease: configure the interface, the default route
+# and the resolver, as Debian's busybox default script does.
+UDHCPC_SCRIPT = r"""#!/bin/sh
+case "$1" in
+deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    for r in $router; do ip route add default via "$r" dev "$interface"; break; done
+    : > /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    echo "vmm-dhcp: $interface lease $ip router $router"
+    ;;
+esac
+"""
 
 
 def decompress_payload(bzimage):
@@ -130,129 +118,58 @@ def decompress_payload(bzimage):
     sys.exit(f"linux-guest: unknown payload compression {payload[:4].hex()}")
 
 
-def elf_section(data, name):
-    """The bytes of one section of an ELF64 file, or b""."""
-    shoff, = struct.unpack_from("<Q", data, 0x28)
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
-    def header(i):
-        return struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
-    strtab = header(shstrndx)
-    for i in range(shnum):
-        sh_name, _, _, _, off, size = header(i)
-        at = strtab[4] + sh_name
-        if data[at:data.index(b"\0", at)] == name:
-            return data[off:off + size]
-    return b""
+def build(cache, package, out, paths):
+    kernel = dk.fetch(cache, package)
+    busybox = dk.fetch(cache, "busybox-static")
+    os.makedirs(out, exist_ok=True)
+    shutil.copyfile(dk.vmlinuz(kernel), paths["bzImage"] + ".tmp")
+    with open(paths["vmlinux"] + ".tmp", "wb") as f:
+        f.write(decompress_payload(open(paths["bzImage"] + ".tmp", "rb").read()))
+    files = dk.module_files(kernel)
+    modules = dk.load_order(files, WANTED_MODULES)
+    cpio = dk.busybox_initramfs(
+        os.path.join(busybox, "bin", "busybox"), INIT, files, modules,
+        extra_dirs=["etc/vmm", "usr", "usr/share", "usr/share/udhcpc"],
+        extra_files=[("etc/vmm/default.sh", DEFAULT_SCRIPT.encode(), 0o755),
+                     ("usr/share/udhcpc/default.script", UDHCPC_SCRIPT.encode(), 0o755)])
+    with open(paths["initramfs.cpio.gz"] + ".tmp", "wb") as f:
+        f.write(gzip.compress(cpio, compresslevel=6))
+    for p in paths.values():
+        os.rename(p + ".tmp", p)
+    dk.log("linux-guest", f"built {out} ({' '.join(modules)})")
 
 
-def module_depends(path):
-    info = elf_section(open(path, "rb").read(), b".modinfo")
-    for field in info.split(b"\0"):
-        if field.startswith(b"depends="):
-            return [d for d in field[8:].decode().split(",") if d]
-    return []
-
-
-def module_files(moddir):
-    files = {}
-    for root, _, names in os.walk(moddir):
-        for n in names:
-            if n.endswith(".ko"):
-                files[n[:-3].replace("-", "_")] = os.path.join(root, n)
-    return files
-
-
-def load_order(files, wanted):
-    """Dependencies first, each module once."""
-    order = []
-    def visit(name):
-        key = name.replace("-", "_")
-        if key in order:
-            return
-        if key not in files:
-            sys.exit(f"linux-guest: module {name} is not in the kernel package")
-        for dep in module_depends(files[key]):
-            visit(dep)
-        order.append(key)
-    for w in wanted:
-        visit(w)
-    return order
-
-
-class Cpio:
-    """A newc-format archive (the initramfs format, Documentation/driver-api/early-userspace)."""
-
-    def __init__(self):
-        self.out = io.BytesIO()
-        self.ino = 1
-
-    def _entry(self, name, mode, data=b""):
-        name_b = name.encode() + b"\0"
-        fields = [self.ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name_b), 0]
-        self.ino += 1
-        self.out.write(b"070701" + b"".join(b"%08X" % f for f in fields))
-        self.out.write(name_b)
-        self.out.write(b"\0" * (-(110 + len(name_b)) % 4))
-        self.out.write(data)
-        self.out.write(b"\0" * (-len(data) % 4))
-
-    def dir(self, name):
-        self._entry(name, 0o040755)
-
-    def file(self, name, data, mode=0o644):
-        self._entry(name, 0o100000 | mode, data)
-
-    def symlink(self, name, target):
-        self._entry(name, 0o120777, target.encode())
-
-    def finish(self):
-        self._entry("TRAILER!!!", 0)
-        return self.out.getvalue()
-
-
-def build_initramfs(busybox, modules, files):
-    c = Cpio()
-    for d in ["bin", "sbin", "etc", "etc/vmm", "lib", "lib/modules", "proc", "sys", "dev", "tmp", "mnt"]:
-        c.dir(d)
-    c.file("bin/busybox", open(busybox, "rb").read(), 0o755)
-    c.symlink("bin/sh", "busybox")
-    c.file("init", INIT.encode(), 0o755)
-    c.file("etc/vmm/default.sh", DEFAULT_SCRIPT.encode(), 0o755)
-    c.file("etc/vmm/modules", "\n".join(modules).encode() + b"\n")
-    for m in modules:
-        c.file(f"lib/modules/{m}.ko", open(files[m], "rb").read())
-    return gzip.compress(c.finish(), compresslevel=6)
+def with_script(initramfs, script, output):
+    """The cached initramfs followed by a second archive holding the script."""
+    extra = dk.Cpio()
+    extra.file("etc/vmm/script.sh", open(script, "rb").read(), 0o755)
+    with open(output, "wb") as f:
+        f.write(open(initramfs, "rb").read())
+        f.write(gzip.compress(extra.finish()))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cache", default=os.environ.get("VMM_LINUX_CACHE",
-                                                      os.path.expanduser("~/.cache/vmm/linux")))
+    ap.add_argument("--cache", default=dk.default_cache())
     ap.add_argument("--kernel-package")
+    ap.add_argument("--script", help="add this file as /etc/vmm/script.sh")
+    ap.add_argument("--output", help="where --script writes its initramfs")
     args = ap.parse_args()
+    if bool(args.script) != bool(args.output):
+        ap.error("--script and --output go together")
     cache = os.path.abspath(args.cache)
-    os.makedirs(cache, exist_ok=True)
-    # Tests run in parallel: one builds, the others wait and reuse.
-    lock = open(os.path.join(cache, ".lock"), "w")
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    package = args.kernel_package or kernel_package()
-    out = os.path.join(cache, package)
+    lock = dk.lock_cache(cache)
+    package = args.kernel_package or dk.kernel_package()
+    # A change to what goes into the guest makes a new directory, not a stale hit.
+    recipe = hashlib.sha256(repr((INIT, DEFAULT_SCRIPT, UDHCPC_SCRIPT, WANTED_MODULES)).encode()).hexdigest()
+    out = os.path.join(cache, f"{package}-{recipe[:10]}")
     paths = {n: os.path.join(out, n) for n in ("bzImage", "vmlinux", "initramfs.cpio.gz")}
     if not all(os.path.exists(p) for p in paths.values()):
-        kernel = extract(download(cache, package), os.path.join(cache, "extract", package))
-        busybox = extract(download(cache, "busybox-static"), os.path.join(cache, "extract", "busybox-static"))
-        vmlinuz = [f for f in os.listdir(os.path.join(kernel, "boot")) if f.startswith("vmlinuz-")][0]
-        os.makedirs(out, exist_ok=True)
-        shutil.copyfile(os.path.join(kernel, "boot", vmlinuz), paths["bzImage"] + ".tmp")
-        with open(paths["vmlinux"] + ".tmp", "wb") as f:
-            f.write(decompress_payload(open(paths["bzImage"] + ".tmp", "rb").read()))
-        files = module_files(os.path.join(kernel, "lib", "modules"))
-        modules = load_order(files, WANTED_MODULES)
-        with open(paths["initramfs.cpio.gz"] + ".tmp", "wb") as f:
-            f.write(build_initramfs(os.path.join(busybox, "bin", "busybox"), modules, files))
-        for p in paths.values():
-            os.rename(p + ".tmp", p)
-        log(f"built {out} ({' '.join(modules)})")
+        build(cache, package, out, paths)
+    lock.close()
+    if args.script:
+        with_script(paths["initramfs.cpio.gz"], args.script, args.output)
+        return
     for name, p in paths.items():
         print(f"{name.split('.')[0]}={p}")
 

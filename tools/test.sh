@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds vmm twice, with warnings as errors and with ASan + UBSan, and runs
 # every ctest test in both builds. This is the README's test command and
-# what CI runs. Tests that need /dev/kvm or QEMU report SKIP without them.
+# what CI runs. Guest tests run on hardware-assisted KVM: the host's, or
+# the nested test machine's (tools/testvm.py, docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
