@@ -11,13 +11,9 @@
 
 #include <string.h>
 
-#include "acpi_sleep.h"
 #include "acpi_tables.h"
 #include "aml.h"
-#include "i8042.h"
 #include "memmap.h"
-#include "pci.h"
-#include "serial.h"
 
 #define ACPI_OEM_ID "VMM   "
 #define ACPI_OEM_TABLE_ID "VMMTABLE"
@@ -138,7 +134,7 @@ static struct acpi_header *build_mcfg(struct builder *b)
 	return (struct acpi_header *)t;
 }
 
-static void dsdt_serial(struct aml *a)
+static void dsdt_serial(struct aml *a, const struct acpi_board *board)
 {
 	size_t dev = aml_device(a, "COM1");
 	aml_name(a, "_HID");
@@ -147,30 +143,30 @@ static void dsdt_serial(struct aml *a)
 	aml_integer(a, 1);
 	aml_name(a, "_CRS");
 	size_t crs = aml_buffer(a);
-	aml_res_io(a, SERIAL_COM1_BASE, SERIAL_REGS);
-	aml_res_irq(a, SERIAL_COM1_GSI);
+	aml_res_io(a, board->com1_port, board->com1_ports);
+	aml_res_irq(a, board->com1_gsi);
 	aml_res_end(a);
 	aml_end(a, crs);
 	aml_end(a, dev);
 }
 
-/* _PRT: INTA of every slot goes to its GSI, like pci.c wires it. */
-static void dsdt_pci_routing(struct aml *a)
+/* _PRT: INTA of every slot goes to its GSI, as the board wires it. */
+static void dsdt_pci_routing(struct aml *a, const struct acpi_board *board)
 {
 	aml_name(a, "_PRT");
-	size_t prt = aml_package(a, PCI_MAX_SLOTS);
-	for (unsigned slot = 0; slot < PCI_MAX_SLOTS; slot++) {
+	size_t prt = aml_package(a, board->pci_slots);
+	for (unsigned slot = 0; slot < board->pci_slots; slot++) {
 		size_t entry = aml_package(a, 4);
 		aml_integer(a, ((uint64_t)slot << 16) | 0xffff);
 		aml_integer(a, 0);      /* INTA */
 		aml_integer(a, 0);      /* no link device: the next field is a GSI */
-		aml_integer(a, pci_intx_gsi(slot));
+		aml_integer(a, board->pci_slot_gsi[slot]);
 		aml_end(a, entry);
 	}
 	aml_end(a, prt);
 }
 
-static void dsdt_pci_host(struct aml *a)
+static void dsdt_pci_host(struct aml *a, const struct acpi_board *board)
 {
 	size_t dev = aml_device(a, "PCI0");
 	aml_name(a, "_HID");
@@ -186,13 +182,13 @@ static void dsdt_pci_host(struct aml *a)
 	aml_name(a, "_CRS");
 	size_t crs = aml_buffer(a);
 	aml_res_bus_numbers(a, 0, (uint16_t)(PCI_ECAM_SIZE / MiB - 1));
-	aml_res_io(a, PCI_CONFIG_ADDRESS_PORT, 8);
-	aml_res_io_window(a, 0, PCI_CONFIG_ADDRESS_PORT - 1);
-	aml_res_io_window(a, PCI_CONFIG_ADDRESS_PORT + 8, 0xffff);
+	aml_res_io(a, board->pci_config_port, 8);
+	aml_res_io_window(a, 0, (uint16_t)(board->pci_config_port - 1));
+	aml_res_io_window(a, (uint16_t)(board->pci_config_port + 8), 0xffff);
 	aml_res_memory_window(a, (uint32_t)PCI_MMIO_BASE, (uint32_t)(PCI_MMIO_BASE + PCI_MMIO_SIZE - 1));
 	aml_res_end(a);
 	aml_end(a, crs);
-	dsdt_pci_routing(a);
+	dsdt_pci_routing(a, board);
 	aml_end(a, dev);
 }
 
@@ -222,12 +218,12 @@ static struct acpi_header *build_dsdt(struct builder *b, const struct acpi_confi
 	/* \_S5: the SLP_TYP values for soft-off (ACPI 6.5, 7.4.2). */
 	aml_name(&a, "\\_S5");
 	size_t s5 = aml_package(&a, 2);
-	aml_integer(&a, ACPI_SLEEP_TYPE_S5);
-	aml_integer(&a, ACPI_SLEEP_TYPE_S5);
+	aml_integer(&a, cfg->board->s5_sleep_type);
+	aml_integer(&a, cfg->board->s5_sleep_type);
 	aml_end(&a, s5);
 	size_t sb = aml_scope(&a, "\\_SB");
-	dsdt_serial(&a);
-	dsdt_pci_host(&a);
+	dsdt_serial(&a, cfg->board);
+	dsdt_pci_host(&a, cfg->board);
 	for (unsigned i = 0; i < cfg->nr_mmio_devices; i++)
 		dsdt_virtio_mmio(&a, &cfg->mmio_devices[i], i);
 	aml_end(&a, sb);
@@ -244,7 +240,7 @@ static struct acpi_gas io_register(uint16_t port, uint8_t bits)
 	return (struct acpi_gas){ ACPI_GAS_SYSTEM_IO, bits, 0, ACPI_GAS_ACCESS_BYTE, port };
 }
 
-static struct acpi_header *build_fadt(struct builder *b, const struct acpi_header *dsdt)
+static struct acpi_header *build_fadt(struct builder *b, const struct acpi_header *dsdt, const struct acpi_board *board)
 {
 	struct acpi_fadt *f = reserve(b, sizeof(*f));
 
@@ -257,10 +253,10 @@ static struct acpi_header *build_fadt(struct builder *b, const struct acpi_heade
 	f->sci_int = ACPI_SCI_IRQ;
 	f->flags = FADT_HW_REDUCED_ACPI | FADT_RESET_REG_SUP | FADT_PWR_BUTTON | FADT_SLP_BUTTON;
 	f->iapc_boot_arch = IAPC_VGA_NOT_PRESENT | IAPC_ASPM_CONTROLS | IAPC_CMOS_RTC_NOT_PRESENT;
-	f->reset_reg = io_register(I8042_COMMAND_PORT, 8);
-	f->reset_value = I8042_CMD_RESET;
-	f->sleep_control_reg = io_register(ACPI_SLEEP_PORT, 8);
-	f->sleep_status_reg = io_register(ACPI_SLEEP_PORT + 1, 8);
+	f->reset_reg = io_register(board->reset_port, 8);
+	f->reset_value = board->reset_value;
+	f->sleep_control_reg = io_register(board->sleep_port, 8);
+	f->sleep_status_reg = io_register((uint16_t)(board->sleep_port + 1), 8);
 	memcpy(&f->hypervisor_vendor_id, "VMM", 4);
 	table_finish(&f->header);
 	return &f->header;
@@ -271,7 +267,7 @@ size_t acpi_build(uint8_t *buf, size_t size, const struct acpi_config *cfg)
 	struct builder b = { buf, size, 0, cfg->base };
 	struct acpi_rsdp *rsdp = reserve(&b, sizeof(*rsdp));
 	struct acpi_header *dsdt = rsdp ? build_dsdt(&b, cfg) : NULL;
-	struct acpi_header *fadt = dsdt ? build_fadt(&b, dsdt) : NULL;
+	struct acpi_header *fadt = dsdt ? build_fadt(&b, dsdt, cfg->board) : NULL;
 	struct acpi_header *madt = fadt ? build_madt(&b, cfg->nr_cpus) : NULL;
 	struct acpi_header *mcfg = madt ? build_mcfg(&b) : NULL;
 	const struct acpi_header *tables[] = { fadt, madt, mcfg };

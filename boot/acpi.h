@@ -16,9 +16,25 @@ struct acpi_mmio_device {
 	uint32_t gsi;
 };
 
+#define ACPI_MAX_PCI_SLOTS 32
+
+/* Where the machine's fixed devices are: the tables describe, vmm decides (vmm/machine.c). */
+struct acpi_board {
+	uint16_t com1_port, com1_ports;
+	uint32_t com1_gsi;
+	uint16_t reset_port;          /* FADT reset register: writing reset_value resets */
+	uint8_t reset_value;
+	uint16_t sleep_port;          /* sleep control; sleep status is the next port */
+	uint8_t s5_sleep_type;
+	uint16_t pci_config_port;     /* 8 ports: address and data */
+	unsigned pci_slots;
+	uint32_t pci_slot_gsi[ACPI_MAX_PCI_SLOTS];   /* INTA of each slot on bus 0 */
+};
+
 struct acpi_config {
 	unsigned nr_cpus;       /* local APIC IDs 0 .. nr_cpus - 1 */
 	uint64_t base;          /* guest physical address of buf[0] */
+	const struct acpi_board *board;
 	const struct acpi_mmio_device *mmio_devices;
 	unsigned nr_mmio_devices;
 };

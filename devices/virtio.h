@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event_loop.h"
 #include "guest_mem.h"
+#include "ioevent.h"
 #include "virtqueue.h"
 
 #define VIRTIO_F_INDIRECT_DESC 28
@@ -30,6 +32,7 @@
 #define VIRTIO_QUEUE_MAX_SIZE 256
 
 struct virtio_dev;
+struct virtio_kick;
 
 /* A device type: virtio-blk, virtio-net, ... Called with the device lock held. */
 struct virtio_device_ops {
@@ -72,6 +75,8 @@ struct virtio_dev {
 	struct virtqueue *queues;
 	/* Bumped on reset so that work finishing afterwards is dropped. */
 	unsigned generation;
+	struct virtio_kick *kicks;         /* virtio_kick.c; NULL: kicks are register writes */
+	struct ioevents *ioevents;
 };
 
 /* device_features: the device type's bits; VERSION_1, INDIRECT_DESC and EVENT_IDX are added. */
@@ -80,6 +85,19 @@ int virtio_dev_init(struct virtio_dev *vdev, const struct virtio_device_ops *ops
 void virtio_dev_destroy(struct virtio_dev *vdev);
 void virtio_attach_transport(struct virtio_dev *vdev, const struct virtio_transport_ops *ops,
 			     void *transport);
+
+/*
+ * Queue kicks without exits (virtio_kick.c). With ioevents and a loop, each
+ * queue gets an eventfd watched by the loop for the device's life; without
+ * them (unit tests) kicks arrive as register writes. The transport binds a
+ * queue's kick to the guest write that rings its doorbell once the driver
+ * sets DRIVER_OK, and unbinds them all on reset or when the doorbell moves;
+ * both with the device lock held.
+ */
+int virtio_kicks_init(struct virtio_dev *vdev, struct ioevents *ioevents, struct event_loop *loop);
+void virtio_kick_bind(struct virtio_dev *vdev, unsigned q, const struct ioevent *where);
+void virtio_kicks_unbind(struct virtio_dev *vdev);
+void virtio_kicks_destroy(struct virtio_dev *vdev);
 
 /* Transport side; these take the device lock. */
 void virtio_set_status(struct virtio_dev *vdev, uint8_t status);

@@ -1,8 +1,8 @@
 /*
  * virtio-blk (virtio 1.2, section 5.2). Each request is one descriptor
  * chain: a 16-byte header the device reads, data, and a status byte the
- * device writes last (5.2.6). Reads and writes are handed to the io_uring
- * backend with iovecs that point into guest memory; the chain's
+ * device writes last (5.2.6). Reads and writes are handed to the block
+ * backend (block_backend.h) with iovecs that point into guest memory; the chain's
  * completion is pushed to the used ring from the I/O thread, and the driver
  * is interrupted once per batch of completions, subject to EVENT_IDX.
  *
@@ -99,7 +99,7 @@ struct blk_request {
 
 struct virtio_blk {
 	struct virtio_dev vdev;
-	struct block_backend *be;
+	const struct block_backend *be;
 	struct blk_config config;
 	char serial[VIRTIO_BLK_ID_BYTES];
 	struct blk_request *requests;
@@ -214,8 +214,9 @@ static void submit_rw(struct blk_request *req, uint32_t type, uint64_t sector)
 		return fail_request(req, VIRTIO_BLK_S_OK);
 	const struct iovec *iov = is_read ? &c->iov[c->nr_out] : c->iov;
 	unsigned n = is_read ? c->nr_in : c->nr_out;
-	int r = is_read ? block_read(blk->be, sector << SECTOR_SHIFT, iov, n, req)
-			: block_write(blk->be, sector << SECTOR_SHIFT, iov, n, req);
+	const struct block_backend *be = blk->be;
+	int r = is_read ? be->ops->read(be->ctx, sector << SECTOR_SHIFT, iov, n, req)
+			: be->ops->write(be->ctx, sector << SECTOR_SHIFT, iov, n, req);
 	if (r < 0)
 		return fail_request(req, VIRTIO_BLK_S_IOERR);
 	req->pending = 1;
@@ -245,9 +246,10 @@ static void submit_ranges(struct blk_request *req, uint32_t type)
 		uint64_t off = segs[i].sector << SECTOR_SHIFT, bytes = (uint64_t)segs[i].num_sectors << SECTOR_SHIFT;
 		if (bytes == 0)
 			continue;
+		const struct block_backend *be = blk->be;
 		int r = type == VIRTIO_BLK_T_DISCARD
-				? block_discard(blk->be, off, bytes, req)
-				: block_write_zeroes(blk->be, off, bytes, segs[i].flags & WRITE_ZEROES_UNMAP, req);
+				? be->ops->discard(be->ctx, off, bytes, req)
+				: be->ops->write_zeroes(be->ctx, off, bytes, segs[i].flags & WRITE_ZEROES_UNMAP, req);
 		if (r < 0)
 			req->result = VIRTIO_BLK_S_IOERR;
 		else
@@ -290,7 +292,7 @@ static void submit_request(struct blk_request *req)
 		return submit_rw(req, hdr.type, hdr.sector);
 	case VIRTIO_BLK_T_FLUSH:
 		req->used_len = 1;
-		if (block_flush(req->blk->be, req) < 0)
+		if (req->blk->be->ops->flush(req->blk->be->ctx, req) < 0)
 			return fail_request(req, VIRTIO_BLK_S_IOERR);
 		req->pending = 1;
 		return;
@@ -310,7 +312,7 @@ static bool take_request(struct virtio_blk *blk, unsigned q)
 	struct virtqueue *vq = &blk->vdev.queues[q];
 	struct blk_request *req = blk->free_requests;
 
-	if (!req || !block_has_room(blk->be, MAX_RANGE_SEGMENTS)) {
+	if (!req || !blk->be->ops->has_room(blk->be->ctx, MAX_RANGE_SEGMENTS)) {
 		blk->stalled = true;
 		return false;
 	}
@@ -343,7 +345,7 @@ static void blk_queue_notify(struct virtio_dev *vdev, unsigned q)
 
 	while (take_request(blk, q))
 		;
-	block_submit(blk->be);
+	blk->be->ops->submit(blk->be->ctx);
 	signal_queues(blk);
 }
 
@@ -352,7 +354,7 @@ void virtio_blk_complete_io(void *opaque)
 	struct virtio_blk *blk = opaque;
 
 	pthread_mutex_lock(&blk->vdev.lock);
-	block_reap(blk->be);
+	blk->be->ops->reap(blk->be->ctx);
 	signal_queues(blk);
 	/* Requests left in the rings for want of room can go now. */
 	if (blk->stalled && virtio_driver_ok(&blk->vdev)) {
@@ -379,7 +381,7 @@ static void blk_config_write(struct virtio_dev *vdev, uint32_t offset, const uin
 	if (offset != CONFIG_WRITEBACK_OFFSET || size != 1 || !virtio_has_feature(vdev, VIRTIO_BLK_F_CONFIG_WCE))
 		return;
 	blk->config.writeback = data[0] ? 1 : 0;
-	blk->be->write_cache = blk->config.writeback;
+	blk->be->ops->set_write_cache(blk->be->ctx, blk->config.writeback);
 }
 
 static void blk_reset(struct virtio_dev *vdev)
@@ -387,8 +389,8 @@ static void blk_reset(struct virtio_dev *vdev)
 	struct virtio_blk *blk = vdev->device;
 
 	/* In-flight requests finish later and are dropped by generation. */
-	blk->config.writeback = blk->be->cache != BLOCK_CACHE_WRITETHROUGH && blk->be->cache != BLOCK_CACHE_DIRECTSYNC;
-	blk->be->write_cache = blk->config.writeback;
+	blk->config.writeback = blk->be->write_cache;
+	blk->be->ops->set_write_cache(blk->be->ctx, blk->config.writeback);
 	memset(blk->signal_pending, 0, vdev->nr_queues * sizeof(bool));
 	blk->stalled = false;
 }
@@ -431,7 +433,7 @@ static void fill_config(struct virtio_blk *blk, unsigned nr_queues)
 	c->write_zeroes_may_unmap = 1;
 }
 
-struct virtio_blk *virtio_blk_create(const struct guest_mem *mem, struct block_backend *be,
+struct virtio_blk *virtio_blk_create(const struct platform *p, const struct block_backend *be,
 				     unsigned nr_queues, const char *serial)
 {
 	struct virtio_blk *blk = calloc(1, sizeof(*blk));
@@ -443,7 +445,8 @@ struct virtio_blk *virtio_blk_create(const struct guest_mem *mem, struct block_b
 	blk->requests = calloc(nr_requests, sizeof(*blk->requests));
 	blk->signal_pending = calloc(nr_queues, sizeof(bool));
 	if (!blk->requests || !blk->signal_pending ||
-	    virtio_dev_init(&blk->vdev, &blk_ops, blk, mem, blk_features(be), nr_queues) < 0) {
+	    virtio_dev_init(&blk->vdev, &blk_ops, blk, p->mem, blk_features(be), nr_queues) < 0 ||
+	    (p->loop && be->ops->watch(be->ctx, p->loop, virtio_blk_complete_io, blk) < 0)) {
 		free(blk->requests);
 		free(blk->signal_pending);
 		free(blk);
@@ -458,7 +461,7 @@ struct virtio_blk *virtio_blk_create(const struct guest_mem *mem, struct block_b
 	if (serial)
 		memcpy(blk->serial, serial, strnlen(serial, sizeof(blk->serial)));
 	fill_config(blk, nr_queues);
-	block_set_completion(be, backend_done, blk);
+	be->ops->set_completion(be->ctx, backend_done, blk);
 	return blk;
 }
 

@@ -2,7 +2,8 @@
 #ifndef DEVICES_VIRTIO_BLK_H
 #define DEVICES_VIRTIO_BLK_H
 
-#include "block.h"
+#include "block_backend.h"
+#include "platform.h"
 #include "virtio.h"
 
 #define VIRTIO_ID_BLOCK 2
@@ -10,12 +11,13 @@
 
 struct virtio_blk;
 
-/* The device takes over the backend's completion callback. */
-struct virtio_blk *virtio_blk_create(const struct guest_mem *mem, struct block_backend *be,
+/* The device takes over the backend's completion callback, and with a loop
+ * in p has its completions run there. */
+struct virtio_blk *virtio_blk_create(const struct platform *p, const struct block_backend *be,
 				     unsigned nr_queues, const char *serial);
 void virtio_blk_destroy(struct virtio_blk *blk);
 struct virtio_dev *virtio_blk_dev(struct virtio_blk *blk);
-/* Runs backend completions; the I/O thread calls it when be->event_fd fires. */
+/* Runs backend completions: the loop calls it when the backend has some. */
 void virtio_blk_complete_io(void *blk);
 
 #endif

@@ -11,8 +11,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #define MAGIC 0x74726976   /* "virt" */
 #define VERSION 2
@@ -35,22 +33,13 @@ enum {
 #define INT_USED_BUFFER 1
 #define INT_CONFIG_CHANGE 2
 
-struct mmio_kick {
-	struct virtio_mmio *vm;
-	unsigned queue;
-	int fd;
-	bool bound;
-};
-
 struct virtio_mmio {
 	struct virtio_dev *vdev;
 	uint64_t base;
-	struct iothread *io;
 	pthread_mutex_t irq_lock;
 	struct irq_line irq;
 	uint32_t interrupt_status;
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
-	struct mmio_kick *kicks;
 };
 
 static void set_interrupt(struct virtio_mmio *vm, uint32_t set, uint32_t clear)
@@ -201,49 +190,23 @@ static void mmio_write(void *opaque, uint64_t offset, const uint8_t *data, unsig
 
 static const struct bus_device_ops mmio_ops = { mmio_read, mmio_write };
 
-static void kick(void *arg)
-{
-	struct mmio_kick *k = arg;
-	uint64_t count;
-
-	if (read(k->fd, &count, sizeof(count)) == sizeof(count))
-		virtio_queue_notify(k->vm->vdev, k->queue);
-}
-
+/* QueueNotify writes of each ready queue's index signal its kick (virtio_kick.c). */
 static void mmio_activate(void *t)
 {
 	struct virtio_mmio *vm = t;
-	struct irq_controller *ctl = vm->irq.ctl;
 
-	if (!vm->io || !ctl->ops->ioeventfd)
-		return;
 	for (unsigned q = 0; q < vm->vdev->nr_queues; q++) {
-		struct mmio_kick *k = &vm->kicks[q];
-		if (!vm->vdev->queues[q].ready || k->fd < 0)
-			continue;
-		if (ctl->ops->ioeventfd(ctl->ctx, k->fd, IOEVENT_MMIO, vm->base + REG_QUEUE_NOTIFY, 4, true, q, true) < 0)
-			continue;
-		if (iothread_add(vm->io, k->fd, kick, k) < 0)
-			ctl->ops->ioeventfd(ctl->ctx, k->fd, IOEVENT_MMIO, vm->base + REG_QUEUE_NOTIFY, 4, true, q, false);
-		else
-			k->bound = true;
+		struct ioevent where = { .space = IOEVENT_MMIO, .addr = vm->base + REG_QUEUE_NOTIFY, .len = 4,
+					 .match_data = true, .data = q };
+		if (vm->vdev->queues[q].ready)
+			virtio_kick_bind(vm->vdev, q, &where);
 	}
 }
 
-/* The eventfds stay open until destroy, for the reason given in virtio_pci.c. */
 static void mmio_deactivate(void *t)
 {
 	struct virtio_mmio *vm = t;
-	struct irq_controller *ctl = vm->irq.ctl;
-
-	for (unsigned q = 0; q < vm->vdev->nr_queues; q++) {
-		struct mmio_kick *k = &vm->kicks[q];
-		if (!k->bound)
-			continue;
-		ctl->ops->ioeventfd(ctl->ctx, k->fd, IOEVENT_MMIO, vm->base + REG_QUEUE_NOTIFY, 4, true, q, false);
-		iothread_remove(vm->io, k->fd);
-		k->bound = false;
-	}
+	virtio_kicks_unbind(vm->vdev);
 }
 
 static void mmio_signal_queue(void *t, unsigned q)
@@ -264,8 +227,7 @@ static const struct virtio_transport_ops mmio_transport_ops = {
 	.deactivate = mmio_deactivate,
 };
 
-struct virtio_mmio *virtio_mmio_create(struct virtio_dev *vdev, struct bus *mmio, uint64_t base,
-				       struct irq_line irq, struct iothread *io)
+struct virtio_mmio *virtio_mmio_create(struct virtio_dev *vdev, const struct platform *p, uint64_t base, uint32_t gsi)
 {
 	struct virtio_mmio *vm = calloc(1, sizeof(*vm));
 
@@ -273,17 +235,14 @@ struct virtio_mmio *virtio_mmio_create(struct virtio_dev *vdev, struct bus *mmio
 		return NULL;
 	vm->vdev = vdev;
 	vm->base = base;
-	vm->irq = irq;
-	vm->io = io;
+	vm->irq = (struct irq_line){ .ctl = p->irq, .gsi = gsi };
 	pthread_mutex_init(&vm->irq_lock, NULL);
-	vm->kicks = calloc(vdev->nr_queues, sizeof(*vm->kicks));
-	if (!vm->kicks || bus_register(mmio, base, VIRTIO_MMIO_SIZE, &mmio_ops, vm, vdev->ops->name) < 0) {
-		free(vm->kicks);
+	if (virtio_kicks_init(vdev, p->ioevents, p->loop) < 0 ||
+	    bus_register(p->mmio, base, VIRTIO_MMIO_SIZE, &mmio_ops, vm, vdev->ops->name) < 0) {
+		virtio_kicks_destroy(vdev);
 		free(vm);
 		return NULL;
 	}
-	for (unsigned q = 0; q < vdev->nr_queues; q++)
-		vm->kicks[q] = (struct mmio_kick){ vm, q, io ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1, false };
 	virtio_attach_transport(vdev, &mmio_transport_ops, vm);
 	return vm;
 }
@@ -292,10 +251,7 @@ void virtio_mmio_destroy(struct virtio_mmio *vm)
 {
 	if (!vm)
 		return;
-	mmio_deactivate(vm);
-	for (unsigned q = 0; q < vm->vdev->nr_queues; q++)
-		if (vm->kicks[q].fd >= 0)
-			close(vm->kicks[q].fd);
-	free(vm->kicks);
+	virtio_kicks_destroy(vm->vdev);
+	pthread_mutex_destroy(&vm->irq_lock);
 	free(vm);
 }

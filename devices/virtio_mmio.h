@@ -2,19 +2,16 @@
 #ifndef DEVICES_VIRTIO_MMIO_H
 #define DEVICES_VIRTIO_MMIO_H
 
-#include "bus.h"
-#include "iothread.h"
-#include "irq.h"
+#include "platform.h"
 #include "virtio.h"
 
 #define VIRTIO_MMIO_SIZE 0x200
 
 struct virtio_mmio;
 
-/* Places the device at base on the MMIO bus with interrupt line irq.
- * io may be NULL: queue kicks then arrive as MMIO exits. */
-struct virtio_mmio *virtio_mmio_create(struct virtio_dev *vdev, struct bus *mmio, uint64_t base,
-				       struct irq_line irq, struct iothread *io);
+/* Places the device at base on the platform's MMIO bus, interrupting on gsi. Without
+ * ioevents and a loop in p, queue kicks arrive as MMIO exits. */
+struct virtio_mmio *virtio_mmio_create(struct virtio_dev *vdev, const struct platform *p, uint64_t base, uint32_t gsi);
 void virtio_mmio_destroy(struct virtio_mmio *vm);
 
 #endif

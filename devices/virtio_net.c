@@ -1,8 +1,9 @@
 /*
  * virtio-net (virtio 1.2, section 5.1): queue pairs (one receive and one
  * transmit queue each, on a backend queue of their own; VIRTIO_NET_F_MQ when
- * there are several) and a control queue. Every frame is led by the 12-byte virtio_net_hdr
- * (5.1.6), which tap passes through unchanged (IFF_VNET_HDR), so checksum
+ * there are several) and a control queue. Every frame is led by the 12-byte
+ * virtio_net_hdr (5.1.6), the backend interface's frame header, which tap
+ * passes through unchanged (IFF_VNET_HDR), so checksum
  * and segmentation offloads cost the device nothing: a transmitted chain is
  * written to the backend as it is, and a received frame is read straight
  * into guest buffers — with VIRTIO_NET_F_MRG_RXBUF across as many chains as
@@ -116,7 +117,7 @@ static size_t rx_frame_max(const struct virtio_net *net)
 	const struct virtio_dev *v = &net->vdev;
 	bool gso = virtio_has_feature(v, VIRTIO_NET_F_GUEST_TSO4) || virtio_has_feature(v, VIRTIO_NET_F_GUEST_TSO6) ||
 		   virtio_has_feature(v, VIRTIO_NET_F_GUEST_UFO);
-	return VIRTIO_NET_HDR_BYTES + (gso ? MAX_GSO_FRAME : MAX_FRAME);
+	return NET_FRAME_HEADER_BYTES + (gso ? MAX_GSO_FRAME : MAX_FRAME);
 }
 
 /* Copies between buf and the chain's writable buffers, from offset off in them. */
@@ -183,7 +184,7 @@ static int gather_rx(struct net_pair *p, struct iovec *iov, unsigned *niov)
 			break;
 		n++;
 		/* Receive buffers are device-writable only, and the first holds the header. */
-		if (c->nr_out || (n == 1 && c->in_len < VIRTIO_NET_HDR_BYTES) || *niov + c->nr_in > VIRTQ_MAX_CHAIN)
+		if (c->nr_out || (n == 1 && c->in_len < NET_FRAME_HEADER_BYTES) || *niov + c->nr_in > VIRTQ_MAX_CHAIN)
 			return -1;
 		memcpy(iov + *niov, &c->iov[c->nr_out], c->nr_in * sizeof(*iov));
 		*niov += c->nr_in;
@@ -243,12 +244,12 @@ static bool receive_one(struct net_pair *p)
 		return false;
 	}
 	ssize_t len = p->be.ops->receive(p->be.ctx, iov, niov);
-	if (len <= VIRTIO_NET_HDR_BYTES) {
+	if (len <= NET_FRAME_HEADER_BYTES) {
 		virtq_unpop(vq, (uint16_t)chains);
 		return false;
 	}
 	uint8_t dst[6];
-	chain_copy(&p->rx[0], VIRTIO_NET_HDR_BYTES, dst, sizeof(dst), false);
+	chain_copy(&p->rx[0], NET_FRAME_HEADER_BYTES, dst, sizeof(dst), false);
 	if (!accept_frame(net, dst)) {
 		virtq_unpop(vq, (uint16_t)chains);
 		net->stats.rx_filtered++;
@@ -289,7 +290,7 @@ static void transmit(struct net_pair *p)
 		}
 		/* Transmit buffers are device-readable, header first (5.1.6.2). */
 		int sent = -EINVAL;
-		if (!p->tx.nr_in && p->tx.out_len > VIRTIO_NET_HDR_BYTES)
+		if (!p->tx.nr_in && p->tx.out_len > NET_FRAME_HEADER_BYTES)
 			sent = p->be.ops->send(p->be.ctx, p->tx.iov, p->tx.nr_out);
 		if (sent == -EAGAIN) {
 			virtq_unpop(vq, 1);
@@ -445,12 +446,44 @@ static void net_reset(struct virtio_dev *vdev)
 		set_receiving(&net->pairs[i], false);
 }
 
+/* Offloads and the feature bits that offer them: the device's (HOST_*) and the driver's (GUEST_*). */
+static const struct {
+	unsigned offload, host_bit, guest_bit;
+} offload_features[] = {
+	{ NET_OFFLOAD_CSUM, VIRTIO_NET_F_CSUM, VIRTIO_NET_F_GUEST_CSUM },
+	{ NET_OFFLOAD_TSO4, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_GUEST_TSO4 },
+	{ NET_OFFLOAD_TSO6, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_GUEST_TSO6 },
+	{ NET_OFFLOAD_ECN, VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_GUEST_ECN },
+	{ NET_OFFLOAD_UFO, VIRTIO_NET_F_HOST_UFO, VIRTIO_NET_F_GUEST_UFO },
+};
+
+static uint64_t offload_feature_bits(const struct net_backend *be)
+{
+	uint64_t f = 0;
+	for (size_t i = 0; i < sizeof(offload_features) / sizeof(offload_features[0]); i++) {
+		if (be->tx_offloads & offload_features[i].offload)
+			f |= 1ull << offload_features[i].host_bit;
+		if (be->rx_offloads & offload_features[i].offload)
+			f |= 1ull << offload_features[i].guest_bit;
+	}
+	return f;
+}
+
+static unsigned guest_offloads(const struct virtio_dev *vdev)
+{
+	unsigned offloads = 0;
+	for (size_t i = 0; i < sizeof(offload_features) / sizeof(offload_features[0]); i++)
+		if (virtio_has_feature(vdev, offload_features[i].guest_bit))
+			offloads |= offload_features[i].offload;
+	return offloads;
+}
+
 static void net_driver_ok(struct virtio_dev *vdev)
 {
 	struct virtio_net *net = vdev->device;
 
 	for (unsigned i = 0; i < net->nr_pairs; i++)
-		net->pairs[i].be.ops->set_guest_offloads(net->pairs[i].be.ctx, vdev->driver_features);
+		net->pairs[i].be.ops->set_guest_offloads(net->pairs[i].be.ctx, guest_offloads(vdev));
 	update_receiving(net);
 }
 
@@ -478,7 +511,8 @@ struct virtio_net *virtio_net_create(const struct guest_mem *mem, const struct n
 	struct virtio_net *net = calloc(1, sizeof(*net));
 	uint64_t features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
 			    (1ull << VIRTIO_NET_F_MRG_RXBUF) | (1ull << VIRTIO_NET_F_CTRL_VQ) |
-			    (1ull << VIRTIO_NET_F_CTRL_RX) | (1ull << VIRTIO_NET_F_CTRL_MAC_ADDR) | backends[0].features |
+			    (1ull << VIRTIO_NET_F_CTRL_RX) | (1ull << VIRTIO_NET_F_CTRL_MAC_ADDR) |
+			    offload_feature_bits(&backends[0]) |
 			    (nr_pairs > 1 ? 1ull << VIRTIO_NET_F_MQ : 0);
 
 	if (!net)

@@ -7,15 +7,13 @@
  * back to INTx and the ISR status register (4.1.4.5).
  *
  * Queue kicks: once the driver sets DRIVER_OK each ready queue's notify
- * address is bound to an eventfd (KVM_IOEVENTFD) served by the I/O thread,
- * so a kick costs no exit to user space.
+ * address is bound to its kick (virtio_kick.c), so a kick costs no exit to
+ * vmm; a BAR the guest moves takes its bindings along.
  */
 #include "virtio_pci.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #define VIRTIO_PCI_VENDOR 0x1af4
 #define VIRTIO_PCI_DEVICE_BASE 0x1040
@@ -40,18 +38,9 @@
 #define ISR_QUEUE 1
 #define ISR_CONFIG 2
 
-struct kick {
-	struct virtio_pci *vp;
-	unsigned queue;
-	int fd;
-	bool bound;        /* registered with KVM and the I/O thread */
-};
-
 struct virtio_pci {
 	struct pci_function pci;
 	struct virtio_dev *vdev;
-	struct irq_controller *irq;
-	struct iothread *io;
 	struct msix msix;
 	unsigned msix_cap, cfg_cap;
 
@@ -61,8 +50,7 @@ struct virtio_pci {
 	uint16_t *queue_vector;
 	uint8_t _Atomic isr;
 
-	struct kick *kicks;
-	uint64_t kicks_bound_at;   /* BAR address the ioeventfds use, 0 when unbound */
+	uint64_t kicks_bound_at;   /* BAR address the kicks are bound to, 0 when unbound */
 };
 
 /* Common configuration fields (4.1.4.3): offset and width. */
@@ -321,52 +309,26 @@ static void vp_config_written(struct pci_function *f, unsigned off, unsigned siz
 	}
 }
 
-static void kick(void *arg)
-{
-	struct kick *k = arg;
-	uint64_t count;
-
-	if (read(k->fd, &count, sizeof(count)) == sizeof(count))
-		virtio_queue_notify(k->vp->vdev, k->queue);
-}
-
-/* The eventfds live as long as the device: a kick the I/O thread is already
- * handling when they are unbound then reads an empty eventfd, never a
- * descriptor that was closed and reused. */
-static void unbind_kicks(struct virtio_pci *vp)
-{
-	for (unsigned q = 0; vp->kicks_bound_at && q < vp->vdev->nr_queues; q++) {
-		struct kick *k = &vp->kicks[q];
-		if (!k->bound)
-			continue;
-		vp->irq->ops->ioeventfd(vp->irq->ctx, k->fd, IOEVENT_MMIO,
-					vp->kicks_bound_at + VIRTIO_PCI_NOTIFY + q * VIRTIO_PCI_NOTIFY_MULTIPLIER,
-					0, false, 0, false);
-		iothread_remove(vp->io, k->fd);
-		k->bound = false;
-	}
-	vp->kicks_bound_at = 0;
-}
-
+/* Each ready queue's notify address signals its kick (virtio_kick.c). */
 static void bind_kicks(struct virtio_pci *vp)
 {
 	uint64_t bar = vp->pci.bars[VIRTIO_PCI_BAR].mapped_at;
 
-	if (!vp->io || !vp->irq->ops->ioeventfd || !bar)
+	if (!bar)
 		return;
 	vp->kicks_bound_at = bar;
 	for (unsigned q = 0; q < vp->vdev->nr_queues; q++) {
-		struct kick *k = &vp->kicks[q];
-		if (!vp->vdev->queues[q].ready || k->fd < 0)
-			continue;
-		uint64_t addr = bar + VIRTIO_PCI_NOTIFY + q * VIRTIO_PCI_NOTIFY_MULTIPLIER;
-		if (vp->irq->ops->ioeventfd(vp->irq->ctx, k->fd, IOEVENT_MMIO, addr, 0, false, 0, true) < 0)
-			continue;
-		if (iothread_add(vp->io, k->fd, kick, k) < 0)
-			vp->irq->ops->ioeventfd(vp->irq->ctx, k->fd, IOEVENT_MMIO, addr, 0, false, 0, false);
-		else
-			k->bound = true;
+		struct ioevent where = { .space = IOEVENT_MMIO,
+					 .addr = bar + VIRTIO_PCI_NOTIFY + q * VIRTIO_PCI_NOTIFY_MULTIPLIER };
+		if (vp->vdev->queues[q].ready)
+			virtio_kick_bind(vp->vdev, q, &where);
 	}
+}
+
+static void unbind_kicks(struct virtio_pci *vp)
+{
+	virtio_kicks_unbind(vp->vdev);
+	vp->kicks_bound_at = 0;
 }
 
 static void vp_bar_mapped(struct pci_function *f, int bar, uint64_t addr)
@@ -472,24 +434,19 @@ static void build_config_space(struct virtio_pci *vp, uint32_t class_code)
 	memset(f->wmask + vp->cfg_cap + CAP_OFFSET, 0xff, PCI_CFG_CAP_LEN - CAP_OFFSET);
 }
 
-struct virtio_pci *virtio_pci_create(struct virtio_dev *vdev, struct irq_controller *irq,
-				     struct iothread *io, uint32_t class_code)
+struct virtio_pci *virtio_pci_create(struct virtio_dev *vdev, const struct platform *p, uint32_t class_code)
 {
 	struct virtio_pci *vp = calloc(1, sizeof(*vp));
 
 	if (!vp)
 		return NULL;
 	vp->vdev = vdev;
-	vp->irq = irq;
-	vp->io = io;
 	vp->queue_vector = calloc(vdev->nr_queues, sizeof(uint16_t));
-	vp->kicks = calloc(vdev->nr_queues, sizeof(*vp->kicks));
-	if (!vp->queue_vector || !vp->kicks || msix_init(&vp->msix, vdev->nr_queues + 1, irq) < 0) {
+	if (!vp->queue_vector || msix_init(&vp->msix, vdev->nr_queues + 1, p->irq) < 0 ||
+	    virtio_kicks_init(vdev, p->ioevents, p->loop) < 0) {
 		virtio_pci_destroy(vp);
 		return NULL;
 	}
-	for (unsigned q = 0; q < vdev->nr_queues; q++)
-		vp->kicks[q] = (struct kick){ vp, q, io ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1, false };
 	build_config_space(vp, class_code);
 	transport_reset(vp);
 	virtio_attach_transport(vdev, &vp_transport_ops, vp);
@@ -505,14 +462,9 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 {
 	if (!vp)
 		return;
-	if (vp->kicks && vp->kicks_bound_at)
-		unbind_kicks(vp);
-	for (unsigned q = 0; vp->kicks && q < vp->vdev->nr_queues; q++)
-		if (vp->kicks[q].fd >= 0)
-			close(vp->kicks[q].fd);
+	virtio_kicks_destroy(vp->vdev);
 	if (vp->msix.table)
 		msix_destroy(&vp->msix);
 	free(vp->queue_vector);
-	free(vp->kicks);
 	free(vp);
 }

@@ -2,9 +2,9 @@
 #ifndef DEVICES_VIRTIO_PCI_H
 #define DEVICES_VIRTIO_PCI_H
 
-#include "iothread.h"
 #include "msix.h"
 #include "pci.h"
+#include "platform.h"
 #include "virtio.h"
 
 #define VIRTIO_PCI_BAR 4
@@ -19,9 +19,8 @@
 
 struct virtio_pci;
 
-/* io may be NULL: queue kicks then arrive as MMIO exits on the vCPU thread. */
-struct virtio_pci *virtio_pci_create(struct virtio_dev *vdev, struct irq_controller *irq,
-				     struct iothread *io, uint32_t class_code);
+/* Without ioevents and a loop in p, queue kicks arrive as MMIO exits on the vCPU thread. */
+struct virtio_pci *virtio_pci_create(struct virtio_dev *vdev, const struct platform *p, uint32_t class_code);
 struct pci_function *virtio_pci_function(struct virtio_pci *vp);
 void virtio_pci_destroy(struct virtio_pci *vp);
 

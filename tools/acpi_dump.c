@@ -9,6 +9,7 @@
 
 #include "acpi.h"
 #include "acpi_tables.h"
+#include "machine.h"
 #include "memmap.h"
 
 static uint8_t tables[ACPI_TABLES_SIZE];
@@ -42,7 +43,9 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < nr_mmio; i++)
 		mmio[i] = (struct acpi_mmio_device){ PLATFORM_MMIO_BASE + i * 0x1000ull, 0x1000, 5 + i };
-	struct acpi_config cfg = { argc > 2 ? (unsigned)atoi(argv[2]) : 1, ACPI_TABLES_ADDR, mmio, nr_mmio };
+	struct acpi_board board;
+	machine_acpi_board(&board);
+	struct acpi_config cfg = { argc > 2 ? (unsigned)atoi(argv[2]) : 1, ACPI_TABLES_ADDR, &board, mmio, nr_mmio };
 	if (acpi_build(tables, sizeof(tables), &cfg) == 0) {
 		fprintf(stderr, "acpi_dump: the tables do not fit\n");
 		return 1;

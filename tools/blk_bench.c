@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "block.h"
 #include "iothread.h"
 #include "virtio_blk.h"
 
@@ -173,7 +174,9 @@ static void setup(struct bench *b, const char *path, enum block_cache cache)
 	struct vmm_error err;
 	void *ram;
 
-	if (posix_memalign(&ram, 4096, RAM_SIZE) || block_open(&b->be, path, cache, true, QUEUE_SIZE, &err) < 0) {
+	struct block_options o = { path, cache, BLOCK_AIO_IO_URING, true, QUEUE_SIZE };
+
+	if (posix_memalign(&ram, 4096, RAM_SIZE) || block_open(&b->be, &o, &err) < 0) {
 		fprintf(stderr, "blk_bench: %s\n", err.msg);
 		exit(1);
 	}
@@ -181,7 +184,12 @@ static void setup(struct bench *b, const char *path, enum block_cache cache)
 	b->mem.region[0] = (struct guest_mem_region){ 0, RAM_SIZE, b->ram };
 	b->mem.nr_regions = 1;
 	b->sectors = b->be.size / b->block;
-	b->blk = virtio_blk_create(&b->mem, &b->be, 1, NULL);
+	if (iothread_init(&b->io) < 0) {
+		fprintf(stderr, "blk_bench: cannot set up the I/O thread\n");
+		exit(1);
+	}
+	struct platform p = { .mem = &b->mem, .loop = &b->io.loop };
+	b->blk = virtio_blk_create(&p, &b->be, 1, NULL);
 	b->vdev = virtio_blk_dev(b->blk);
 	virtio_attach_transport(b->vdev, &bench_transport, b);
 	virtio_set_driver_features(b->vdev, 1, 1);
@@ -195,8 +203,7 @@ static void setup(struct bench *b, const char *path, enum block_cache cache)
 	virtio_set_status(b->vdev, 0xf);
 	b->kick_fd = eventfd(0, EFD_CLOEXEC);
 	b->irq_fd = eventfd(0, EFD_CLOEXEC);
-	if (iothread_init(&b->io) < 0 || iothread_add(&b->io, b->kick_fd, kick_handler, b) < 0 ||
-	    iothread_add(&b->io, b->be.event_fd, virtio_blk_complete_io, b->blk) < 0 || iothread_start(&b->io) < 0) {
+	if (!event_watch(&b->io.loop, b->kick_fd, kick_handler, b) || iothread_start(&b->io) < 0) {
 		fprintf(stderr, "blk_bench: cannot start the I/O thread\n");
 		exit(1);
 	}

@@ -1,10 +1,10 @@
+/* Parsing vmm's command line into a vm_config; usage text. */
 #include "cli.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "block.h"
 #include "memmap.h"
 
 void cli_usage(FILE *out)
@@ -31,9 +31,10 @@ void cli_run_usage(FILE *out)
 	      "  --vcpus N          number of vCPUs (default 1)\n"
 	      "  --memory SIZE      guest RAM: MiB as a bare number, or with a K, M or G suffix (default 256)\n"
 	      "  --console MODE     stdio (default), file=PATH or none\n"
-	      "  --disk path=FILE[,cache=MODE][,readonly=on][,transport=pci|mmio][,serial=STR][,queues=N]\n"
+	      "  --disk path=FILE[,cache=MODE][,aio=io_uring|threads][,readonly=on][,transport=pci|mmio]\n"
+	      "         [,serial=STR][,queues=N]\n"
 	      "                     a virtio-blk disk (repeatable); cache: none, writeback (default),\n"
-	      "                     writethrough, directsync, unsafe\n"
+	      "                     writethrough, directsync, unsafe; a comma in FILE is written ,,\n"
 	      "  --network tap=NAME|bridge=BR|user[,mac=MAC][,transport=pci|mmio][,model=virtio]\n"
 	      "            [,queues=N][,hostfwd=tcp|udp:[ADDR]:PORT-[ADDR]:PORT]\n"
 	      "                     a virtio-net NIC on a tap (created if missing), on a new tap\n"
@@ -112,90 +113,140 @@ static int parse_nonempty(const char *opt, const char *value, const char **out, 
 	return 0;
 }
 
-static int parse_flag(const char *key, const char *v, bool *out, struct vmm_error *err)
+/* One key=value item of an option's comma-separated list. */
+struct list_item {
+	const char *opt;           /* --disk, --network: for messages */
+	char text[VMM_PATH_MAX + 64];
+	const char *key;
+	const char *value;         /* after the first '='; "" without one */
+	bool has_value;
+};
+
+/*
+ * Takes the next item of a list such as "path=a.img,cache=none" from *p;
+ * 1 with an item, 0 at the end. A comma inside a value is written twice
+ * (QEMU's ",,"), so that paths with commas can be given.
+ */
+static int next_item(const char **p, struct list_item *it, struct vmm_error *err)
 {
-	if (!strcmp(v, "on") || !strcmp(v, "yes")) {
+	size_t n = 0;
+	const char *s = *p;
+
+	if (!*s)
+		return 0;
+	for (; *s && (*s != ',' || s[1] == ','); s++) {
+		if (*s == ',')
+			s++;
+		if (n == sizeof(it->text) - 1)
+			return vmm_fail(err, VMM_EXIT_USAGE, "%s: an item is too long", it->opt);
+		it->text[n++] = *s;
+	}
+	it->text[n] = 0;
+	*p = *s ? s + 1 : s;
+	char *eq = strchr(it->text, '=');
+	it->has_value = eq != NULL;
+	it->key = it->text;
+	it->value = eq ? eq + 1 : "";
+	if (eq)
+		*eq = 0;
+	return 1;
+}
+
+static int parse_flag(const struct list_item *it, bool *out, struct vmm_error *err)
+{
+	if (!strcmp(it->value, "on") || !strcmp(it->value, "yes")) {
 		*out = true;
-	} else if (!strcmp(v, "off") || !strcmp(v, "no")) {
+	} else if (!strcmp(it->value, "off") || !strcmp(it->value, "no")) {
 		*out = false;
 	} else {
-		return vmm_fail(err, VMM_EXIT_USAGE, "--disk %s=%s: expected on or off", key, v);
+		return vmm_fail(err, VMM_EXIT_USAGE, "%s %s=%s: expected on or off", it->opt, it->key, it->value);
 	}
 	return 0;
 }
 
-static int copy_value(char *dst, size_t size, const char *key, const char *v, struct vmm_error *err)
+static int copy_value(char *dst, size_t size, const struct list_item *it, struct vmm_error *err)
 {
-	if (!*v || strlen(v) >= size)
-		return vmm_fail(err, VMM_EXIT_USAGE, "--disk %s: needs a value of 1 to %zu characters", key, size - 1);
-	strcpy(dst, v);
+	if (!it->value[0] || strlen(it->value) >= size)
+		return vmm_fail(err, VMM_EXIT_USAGE, "%s %s: needs a value of 1 to %zu characters", it->opt, it->key,
+				size - 1);
+	strcpy(dst, it->value);
 	return 0;
 }
 
-static int parse_disk_key(struct disk_config *d, const char *key, const char *v, struct vmm_error *err)
+static int parse_transport(const struct list_item *it, enum virtio_transport_kind *out, struct vmm_error *err)
 {
+	if (strcmp(it->value, "pci") && strcmp(it->value, "mmio"))
+		return vmm_fail(err, VMM_EXIT_USAGE, "%s transport=%s: expected pci or mmio", it->opt, it->value);
+	*out = strcmp(it->value, "pci") ? VIRTIO_TRANSPORT_MMIO : VIRTIO_TRANSPORT_PCI;
+	return 0;
+}
+
+static int parse_count(const struct list_item *it, unsigned max, unsigned *out, struct vmm_error *err)
+{
+	char *end;
+	unsigned long n = strtoul(it->value, &end, 10);
+
+	if (*it->value < '0' || *it->value > '9' || *end || n < 1 || n > max)
+		return vmm_fail(err, VMM_EXIT_USAGE, "%s %s=%s: expected 1 to %u", it->opt, it->key, it->value, max);
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int parse_disk_key(struct disk_config *d, const struct list_item *it, struct vmm_error *err)
+{
+	const char *key = it->key, *v = it->value;
+
 	if (!strcmp(key, "path"))
-		return copy_value(d->path, sizeof(d->path), key, v, err);
+		return copy_value(d->path, sizeof(d->path), it, err);
 	if (!strcmp(key, "serial"))
-		return copy_value(d->serial, sizeof(d->serial), key, v, err);
+		return copy_value(d->serial, sizeof(d->serial), it, err);
 	if (!strcmp(key, "readonly"))
-		return parse_flag(key, v, &d->readonly, err);
+		return parse_flag(it, &d->readonly, err);
 	if (!strcmp(key, "cache")) {
 		if (block_cache_parse(v, &d->cache) < 0)
 			return vmm_fail(err, VMM_EXIT_USAGE,
 					"--disk cache=%s: expected none, writeback, writethrough, directsync or unsafe", v);
 		return 0;
 	}
-	if (!strcmp(key, "transport")) {
-		if (strcmp(v, "pci") && strcmp(v, "mmio"))
-			return vmm_fail(err, VMM_EXIT_USAGE, "--disk transport=%s: expected pci or mmio", v);
-		d->transport = strcmp(v, "pci") ? VIRTIO_TRANSPORT_MMIO : VIRTIO_TRANSPORT_PCI;
+	if (!strcmp(key, "aio")) {
+		if (strcmp(v, "io_uring") && strcmp(v, "threads"))
+			return vmm_fail(err, VMM_EXIT_USAGE, "--disk aio=%s: expected io_uring or threads", v);
+		d->aio = strcmp(v, "threads") ? BLOCK_AIO_IO_URING : BLOCK_AIO_THREADS;
 		return 0;
 	}
+	if (!strcmp(key, "transport"))
+		return parse_transport(it, &d->transport, err);
 	if (!strcmp(key, "bus")) {
 		if (strcmp(v, "virtio"))
 			return vmm_fail(err, VMM_EXIT_USAGE, "--disk bus=%s: only bus=virtio is supported", v);
 		return 0;
 	}
-	if (!strcmp(key, "queues")) {
-		char *end;
-		unsigned long n = strtoul(v, &end, 10);
-		if (*v < '0' || *v > '9' || *end || n < 1 || n > VMM_MAX_DISK_QUEUES)
-			return vmm_fail(err, VMM_EXIT_USAGE, "--disk queues=%s: expected 1 to %u", v, VMM_MAX_DISK_QUEUES);
-		d->queues = (unsigned)n;
-		return 0;
-	}
+	if (!strcmp(key, "queues"))
+		return parse_count(it, VMM_MAX_DISK_QUEUES, &d->queues, err);
 	return vmm_fail(err, VMM_EXIT_USAGE, "--disk: unknown key '%s'", key);
 }
 
 /* path=FILE,key=value,... (virt-install's vocabulary); a first item without '=' is the path. */
 int cli_parse_disk(const char *spec, struct disk_config *d, struct vmm_error *err)
 {
-	char item[VMM_PATH_MAX + 16];
+	struct list_item it = { .opt = "--disk" };
+	int r;
 
 	memset(d, 0, sizeof(*d));
 	d->cache = BLOCK_CACHE_WRITEBACK;
-	for (const char *p = spec, *end; *p; p = *end ? end + 1 : end) {
-		end = strchr(p, ',');
-		if (!end)
-			end = p + strlen(p);
-		size_t n = (size_t)(end - p);
-		if (n >= sizeof(item))
-			return vmm_fail(err, VMM_EXIT_USAGE, "--disk: an item is too long");
-		memcpy(item, p, n);
-		item[n] = 0;
-		char *eq = strchr(item, '=');
-		if (!eq && p == spec && n) {
-			if (copy_value(d->path, sizeof(d->path), "path", item, err) < 0)
-				return -1;
-			continue;
+	const char *p = spec;
+	for (unsigned i = 0; (r = next_item(&p, &it, err)) > 0; i++) {
+		if (!it.has_value && i == 0 && it.key[0]) {
+			it.value = it.key;
+			it.key = "path";
+		} else if (!it.has_value) {
+			return vmm_fail(err, VMM_EXIT_USAGE, "--disk: '%s' is not key=value", it.key);
 		}
-		if (!eq)
-			return vmm_fail(err, VMM_EXIT_USAGE, "--disk: '%s' is not key=value", item);
-		*eq = 0;
-		if (parse_disk_key(d, item, eq + 1, err) < 0)
+		if (parse_disk_key(d, &it, err) < 0)
 			return -1;
 	}
+	if (r < 0)
+		return -1;
 	if (!d->path[0])
 		return vmm_fail(err, VMM_EXIT_USAGE, "--disk %s: no path=FILE", spec);
 	return 0;
@@ -216,11 +267,13 @@ static int parse_mac(const char *v, uint8_t mac[6], struct vmm_error *err)
 	return 0;
 }
 
-static int parse_nic_key(struct nic_config *n, const char *key, const char *v, bool first, struct vmm_error *err)
+static int parse_nic_key(struct nic_config *n, const struct list_item *it, bool first, struct vmm_error *err)
 {
+	const char *key = it->key, *v = it->value;
+
 	if (first && (!strcmp(key, "tap") || !strcmp(key, "bridge"))) {
 		n->backend = strcmp(key, "tap") ? NIC_BRIDGE : NIC_TAP;
-		return copy_value(n->ifname, sizeof(n->ifname), key, v, err);
+		return copy_value(n->ifname, sizeof(n->ifname), it, err);
 	}
 	if (!strcmp(key, "mac")) {
 		n->mac_set = true;
@@ -231,57 +284,40 @@ static int parse_nic_key(struct nic_config *n, const char *key, const char *v, b
 			return vmm_fail(err, VMM_EXIT_USAGE, "--network model=%s: only model=virtio is available", v);
 		return 0;
 	}
-	if (!strcmp(key, "transport")) {
-		if (strcmp(v, "pci") && strcmp(v, "mmio"))
-			return vmm_fail(err, VMM_EXIT_USAGE, "--network transport=%s: expected pci or mmio", v);
-		n->transport = strcmp(v, "pci") ? VIRTIO_TRANSPORT_MMIO : VIRTIO_TRANSPORT_PCI;
-		return 0;
-	}
-	if (!strcmp(key, "queues") && n->backend != NIC_USER) {
-		char *end;
-		unsigned long q = strtoul(v, &end, 10);
-		if (*v < '0' || *v > '9' || *end || q < 1 || q > 16)
-			return vmm_fail(err, VMM_EXIT_USAGE, "--network queues=%s: expected 1 to 16", v);
-		n->queues = (unsigned)q;
-		return 0;
-	}
+	if (!strcmp(key, "transport"))
+		return parse_transport(it, &n->transport, err);
+	if (!strcmp(key, "queues") && n->backend != NIC_USER)
+		return parse_count(it, VMM_MAX_NIC_QUEUES, &n->queues, err);
 	if (!strcmp(key, "hostfwd") && n->backend == NIC_USER) {
 		if (n->nr_hostfwd == VMM_MAX_HOSTFWD)
 			return vmm_fail(err, VMM_EXIT_USAGE, "--network: at most %d hostfwd rules", VMM_MAX_HOSTFWD);
-		return copy_value(n->hostfwd[n->nr_hostfwd++], sizeof(n->hostfwd[0]), key, v, err);
+		return copy_value(n->hostfwd[n->nr_hostfwd++], sizeof(n->hostfwd[0]), it, err);
 	}
 	return vmm_fail(err, VMM_EXIT_USAGE,
 			"--network: unknown or misplaced key '%s' (tap=, bridge= or user comes first; hostfwd needs user, "
 			"queues needs tap or bridge)", key);
 }
 
-/* tap=NAME|bridge=BR[,model=virtio][,mac=MAC][,transport=pci|mmio] */
+/* tap=NAME|bridge=BR|user[,model=virtio][,mac=MAC][,transport=pci|mmio]... */
 int cli_parse_nic(const char *spec, struct nic_config *n, struct vmm_error *err)
 {
-	char item[64];
-	bool first = true;
+	struct list_item it = { .opt = "--network" };
+	const char *p = spec;
+	int r;
 
 	memset(n, 0, sizeof(*n));
-	for (const char *p = spec, *end; *p; p = *end ? end + 1 : end, first = false) {
-		end = strchr(p, ',');
-		if (!end)
-			end = p + strlen(p);
-		size_t len = (size_t)(end - p);
-		if (len >= sizeof(item))
-			return vmm_fail(err, VMM_EXIT_USAGE, "--network: an item is too long");
-		memcpy(item, p, len);
-		item[len] = 0;
-		char *eq = strchr(item, '=');
-		if (first && !strcmp(item, "user")) {
+	for (unsigned i = 0; (r = next_item(&p, &it, err)) > 0; i++) {
+		if (i == 0 && !it.has_value && !strcmp(it.key, "user")) {
 			n->backend = NIC_USER;
 			continue;
 		}
-		if (!eq)
-			return vmm_fail(err, VMM_EXIT_USAGE, "--network: '%s' is not key=value", item);
-		*eq = 0;
-		if (parse_nic_key(n, item, eq + 1, first, err) < 0)
+		if (!it.has_value)
+			return vmm_fail(err, VMM_EXIT_USAGE, "--network: '%s' is not key=value", it.key);
+		if (parse_nic_key(n, &it, i == 0, err) < 0)
 			return -1;
 	}
+	if (r < 0)
+		return -1;
 	if (!n->ifname[0] && n->backend != NIC_USER)
 		return vmm_fail(err, VMM_EXIT_USAGE, "--network %s: expected tap=NAME, bridge=BR or user", spec);
 	return 0;

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "block_file.h"
+
 #define VMM_MAX_VCPUS 254     /* xAPIC IDs in the MADT are 8-bit; 255 is broadcast */
 #define VMM_DEFAULT_MEMORY (256ull << 20)
 
@@ -12,15 +14,6 @@
 #define VMM_MAX_DISK_QUEUES 64
 #define VMM_DISK_SERIAL_MAX 20   /* virtio-blk GET_ID returns 20 bytes */
 #define VMM_PATH_MAX 4096
-
-/* QEMU's cache modes; see vmm/block.c for what each does. */
-enum block_cache {
-	BLOCK_CACHE_WRITEBACK,     /* page cache, write cache on: a flush is fdatasync */
-	BLOCK_CACHE_NONE,          /* O_DIRECT, write cache on: a flush is fdatasync */
-	BLOCK_CACHE_WRITETHROUGH,  /* page cache, write cache off: every write durable */
-	BLOCK_CACHE_DIRECTSYNC,    /* O_DIRECT, write cache off */
-	BLOCK_CACHE_UNSAFE,        /* page cache, flushes ignored */
-};
 
 enum virtio_transport_kind {
 	VIRTIO_TRANSPORT_PCI,
@@ -30,6 +23,7 @@ enum virtio_transport_kind {
 struct disk_config {
 	char path[VMM_PATH_MAX];
 	enum block_cache cache;
+	enum block_aio aio;
 	bool readonly;
 	enum virtio_transport_kind transport;
 	char serial[VMM_DISK_SERIAL_MAX + 1];
@@ -37,6 +31,7 @@ struct disk_config {
 };
 
 #define VMM_MAX_NICS 8
+#define VMM_MAX_NIC_QUEUES 16
 #define VMM_MAX_HOSTFWD 8
 
 enum nic_backend {

@@ -1,3 +1,4 @@
+/* The console behind COM1: the terminal in raw mode with Ctrl-] to stop, a pipe, a file or nothing. */
 #include "console.h"
 
 #include <errno.h>

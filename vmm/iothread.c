@@ -1,3 +1,4 @@
+/* The I/O thread's epoll loop and the event_loop interface devices use to reach it. */
 #include "iothread.h"
 
 #include <errno.h>
@@ -7,17 +8,52 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-struct watch {
-	iothread_fn *fn;
+struct event_watch {
+	event_fn *fn;
 	void *arg;
 	int fd;
-	struct watch *next;
+	struct event_watch *next;
+};
+
+static struct event_watch *iothread_watch(void *ctx, int fd, event_fn *fn, void *arg)
+{
+	struct iothread *t = ctx;
+	struct event_watch *w = malloc(sizeof(*w));
+
+	if (!w)
+		return NULL;
+	*w = (struct event_watch){ fn, arg, fd, NULL };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		free(w);
+		return NULL;
+	}
+	pthread_mutex_lock(&t->lock);
+	w->next = t->watches;
+	t->watches = w;
+	pthread_mutex_unlock(&t->lock);
+	return w;
+}
+
+static int iothread_enable(void *ctx, struct event_watch *w, bool on)
+{
+	struct iothread *t = ctx;
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = w };
+
+	return epoll_ctl(t->epfd, EPOLL_CTL_MOD, w->fd, &ev);
+}
+
+static const struct event_loop_ops iothread_loop_ops = {
+	.watch = iothread_watch,
+	.enable = iothread_enable,
 };
 
 int iothread_init(struct iothread *t)
 {
 	t->running = false;
 	t->watches = NULL;
+	t->loop = (struct event_loop){ &iothread_loop_ops, t };
+	pthread_mutex_init(&t->lock, NULL);
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	t->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (t->epfd < 0 || t->stop_fd < 0)
@@ -36,7 +72,7 @@ static void *loop(void *arg)
 		if (n < 0 && errno != EINTR)
 			return NULL;
 		for (int i = 0; i < n; i++) {
-			struct watch *w = evs[i].data.ptr;
+			struct event_watch *w = evs[i].data.ptr;
 			if (!w)
 				return NULL;
 			w->fn(w->arg);
@@ -50,41 +86,6 @@ int iothread_start(struct iothread *t)
 		return -1;
 	t->running = true;
 	return 0;
-}
-
-int iothread_add(struct iothread *t, int fd, iothread_fn *fn, void *arg)
-{
-	struct watch *w = malloc(sizeof(*w));
-
-	if (!w)
-		return -1;
-	*w = (struct watch){ fn, arg, fd, t->watches };
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
-	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		free(w);
-		return -1;
-	}
-	t->watches = w;
-	return 0;
-}
-
-int iothread_enable(struct iothread *t, int fd, bool on)
-{
-	struct watch *w = t->watches;
-
-	while (w && w->fd != fd)
-		w = w->next;
-	if (!w)
-		return -1;
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = w };
-	return epoll_ctl(t->epfd, EPOLL_CTL_MOD, fd, &ev);
-}
-
-void iothread_remove(struct iothread *t, int fd)
-{
-	/* The watch stays allocated until iothread_destroy(): the loop may be
-	 * about to run it. Devices remove watches only when they are reset. */
-	epoll_ctl(t->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
 void iothread_stop(struct iothread *t)
@@ -105,9 +106,10 @@ void iothread_destroy(struct iothread *t)
 		close(t->epfd);
 	if (t->stop_fd >= 0)
 		close(t->stop_fd);
-	for (struct watch *w = t->watches, *next; w; w = next) {
+	for (struct event_watch *w = t->watches, *next; w; w = next) {
 		next = w->next;
 		free(w);
 	}
 	t->watches = NULL;
+	pthread_mutex_destroy(&t->lock);
 }

@@ -1,3 +1,4 @@
+/* /dev/kvm: capabilities, limits, and reading a vCPU's code at RIP. */
 #include "kvm.h"
 
 #include <errno.h>
@@ -78,6 +79,9 @@ int kvm_host_open(struct kvm_host *h, struct vmm_error *err)
 		goto fail;
 	}
 	h->pvm = host_is_pvm();
+	h->coalesced_mmio_page = ioctl(h->fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	if (h->coalesced_mmio_page < 0)
+		h->coalesced_mmio_page = 0;
 	return 0;
 fail:
 	close(h->fd);
@@ -111,4 +115,19 @@ int kvm_host_describe(FILE *out, struct vmm_error *err)
 	}
 	close(fd);
 	return 0;
+}
+
+size_t kvm_vcpu_code_bytes(int vcpu_fd, const struct guest_mem *mem, uint8_t *buf, size_t max,
+			   struct kvm_regs *regs, struct kvm_sregs *sregs)
+{
+	if (ioctl(vcpu_fd, KVM_GET_REGS, regs) < 0 || ioctl(vcpu_fd, KVM_GET_SREGS, sregs) < 0)
+		return 0;
+	struct kvm_translation t = { .linear_address = sregs->cs.base + regs->rip };
+	if (ioctl(vcpu_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+		return 0;
+	size_t n = max;
+	uint64_t to_page_end = 4096 - (t.physical_address & 4095);
+	if (n > to_page_end)
+		n = (size_t)to_page_end;
+	return guest_mem_read(mem, t.physical_address, buf, n) < 0 ? 0 : n;
 }

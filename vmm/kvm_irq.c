@@ -1,8 +1,10 @@
 /*
- * GSI routing: KVM_SET_GSI_ROUTING replaces the whole table, so we keep
- * it: GSIs 0-15 on the PIC and IOAPIC pins as on a PC, with GSI 0 on IOAPIC
+ * KVM behind the platform's interrupt and doorbell interfaces. GSI
+ * routing: KVM_SET_GSI_ROUTING replaces the whole table, so we keep it:
+ * GSIs 0-15 on the PIC and IOAPIC pins as on a PC, with GSI 0 on IOAPIC
  * pin 2 as the MADT's override says (and QEMU does); 16-23 on IOAPIC pins;
- * MSI routes for irqfds from 24 up.
+ * MSI routes for irqfds from 24 up. Doorbells: KVM_IOEVENTFD and
+ * KVM_REGISTER_COALESCED_MMIO.
  */
 #include "kvm_irq.h"
 
@@ -126,18 +128,14 @@ static void msi_irqfd_release(void *ctx, int route, int fd)
 		ioctl(k->vm_fd, KVM_IRQFD, &irqfd);
 }
 
-static int ioeventfd(void *ctx, int fd, enum ioevent_space space, uint64_t addr, unsigned len,
-		     bool match, uint64_t data, bool assign)
+/* Level-triggered INTx on an irqfd: KVM lowers the line at EOI and signals resample_fd. */
+static int intx_irqfd(void *ctx, uint32_t gsi, int fd, int resample_fd, bool assign)
 {
 	struct kvm_irq *k = ctx;
-	struct kvm_ioeventfd ev = {
-		.datamatch = data, .addr = addr, .len = len, .fd = fd,
-		.flags = (match ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0u) |
-			 (space == IOEVENT_PIO ? KVM_IOEVENTFD_FLAG_PIO : 0u) |
-			 (assign ? 0u : KVM_IOEVENTFD_FLAG_DEASSIGN),
-	};
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)fd, .gsi = gsi, .resamplefd = (uint32_t)resample_fd,
+				   .flags = assign ? KVM_IRQFD_FLAG_RESAMPLE : KVM_IRQFD_FLAG_DEASSIGN };
 
-	return ioctl(k->vm_fd, KVM_IOEVENTFD, &ev);
+	return ioctl(k->vm_fd, KVM_IRQFD, &irqfd);
 }
 
 static const struct irq_controller_ops kvm_irq_ops = {
@@ -145,10 +143,51 @@ static const struct irq_controller_ops kvm_irq_ops = {
 	.send_msi = send_msi,
 	.msi_irqfd = msi_irqfd,
 	.msi_irqfd_release = msi_irqfd_release,
-	.ioeventfd = ioeventfd,
+	.intx_irqfd = intx_irqfd,
 };
 
 struct irq_controller kvm_irq_controller(struct kvm_irq *k)
 {
 	return (struct irq_controller){ &kvm_irq_ops, k };
+}
+
+static int ioeventfd(struct kvm_irq *k, const struct ioevent *ev, int fd, bool assign)
+{
+	struct kvm_ioeventfd kev = {
+		.datamatch = ev->data, .addr = ev->addr, .len = ev->len, .fd = fd,
+		.flags = (ev->match_data ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0u) |
+			 (ev->space == IOEVENT_PIO ? KVM_IOEVENTFD_FLAG_PIO : 0u) |
+			 (assign ? 0u : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	return ioctl(k->vm_fd, KVM_IOEVENTFD, &kev);
+}
+
+static int ioevent_assign(void *ctx, const struct ioevent *ev, int fd)
+{
+	return ioeventfd(ctx, ev, fd, true);
+}
+
+static void ioevent_deassign(void *ctx, const struct ioevent *ev, int fd)
+{
+	ioeventfd(ctx, ev, fd, false);
+}
+
+static int coalesce(void *ctx, uint64_t addr, uint64_t len, bool on)
+{
+	struct kvm_irq *k = ctx;
+	struct kvm_coalesced_mmio_zone zone = { .addr = addr, .size = (uint32_t)len };
+
+	return ioctl(k->vm_fd, on ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO, &zone);
+}
+
+static const struct ioevent_ops kvm_ioevent_ops = {
+	.assign = ioevent_assign,
+	.deassign = ioevent_deassign,
+	.coalesce = coalesce,
+};
+
+struct ioevents kvm_ioevents(struct kvm_irq *k)
+{
+	return (struct ioevents){ &kvm_ioevent_ops, k };
 }

@@ -1,6 +1,8 @@
 /*
- * KVM behind struct irq_controller: interrupt lines through KVM_IRQ_LINE,
- * MSIs through KVM_SIGNAL_MSI or an irqfd on a GSI route, and ioeventfds.
+ * KVM behind the platform's interfaces: struct irq_controller (interrupt
+ * lines through KVM_IRQ_LINE, MSIs through KVM_SIGNAL_MSI or an irqfd on a
+ * GSI route, INTx on a resampling irqfd) and struct ioevents (ioeventfds,
+ * coalesced MMIO zones).
  */
 #ifndef VMM_KVM_IRQ_H
 #define VMM_KVM_IRQ_H
@@ -9,6 +11,7 @@
 #include <pthread.h>
 
 #include "error.h"
+#include "ioevent.h"
 #include "irq.h"
 
 #define KVM_IRQ_MAX_ROUTES 1024
@@ -24,5 +27,6 @@ struct kvm_irq {
 int kvm_irq_init(struct kvm_irq *k, int vm_fd, struct vmm_error *err);
 void kvm_irq_destroy(struct kvm_irq *k);
 struct irq_controller kvm_irq_controller(struct kvm_irq *k);
+struct ioevents kvm_ioevents(struct kvm_irq *k);
 
 #endif

@@ -5,21 +5,33 @@
 #include <unistd.h>
 
 #include "virtio_net.h"
-#include "vm.h"
 
 #define PCI_CLASS_NETWORK_ETHERNET 0x020000
 
-int nics_open(struct vm *vm, struct vmm_error *err)
+static int open_backend(struct vm_nic *nic, const struct nic_config *n, struct vmm_error *err)
 {
-	for (unsigned i = 0; i < vm->cfg.nr_nics; i++) {
-		const struct nic_config *n = &vm->cfg.nics[i];
-		struct vm_nic *nic = &vm->nics[i];
-		unsigned queues = n->queues ? n->queues : 1;
-		int r = n->backend == NIC_USER ? net_user_open(&nic->user, n, err)
-			: n->backend == NIC_TAP ? net_tap_open(&nic->tap, n->ifname, queues, err)
-						: net_tap_open_bridge(&nic->tap, n->ifname, queues, err);
-		nic->open = true;
-		if (r < 0)
+	const char *hostfwd[VMM_MAX_HOSTFWD];
+	unsigned queues = n->queues ? n->queues : 1;
+
+	switch (n->backend) {
+	case NIC_USER:
+		for (unsigned i = 0; i < n->nr_hostfwd; i++)
+			hostfwd[i] = n->hostfwd[i];
+		return net_user_open(&nic->user, hostfwd, n->nr_hostfwd, err);
+	case NIC_TAP:
+		return net_tap_open(&nic->tap, n->ifname, queues, err);
+	case NIC_BRIDGE:
+		return net_tap_open_bridge(&nic->tap, n->ifname, queues, err);
+	}
+	return -1;
+}
+
+int nics_open(struct vm_nic *nics, const struct vm_config *cfg, struct vmm_error *err)
+{
+	for (unsigned i = 0; i < cfg->nr_nics; i++) {
+		nics[i].cfg = &cfg->nics[i];
+		nics[i].open = true;
+		if (open_backend(&nics[i], &cfg->nics[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -34,45 +46,57 @@ static void default_mac(unsigned index, uint8_t mac[6])
 	memcpy(mac, m, 6);
 }
 
-int nics_attach(struct vm *vm, struct vmm_error *err)
+/* Frames waiting on a backend queue wake the device's receive path on the loop. */
+static int watch_backends(struct vm_nic *nic, unsigned pairs, struct event_loop *loop)
 {
-	for (unsigned i = 0; i < vm->cfg.nr_nics; i++) {
-		const struct nic_config *n = &vm->cfg.nics[i];
-		struct vm_nic *nic = &vm->nics[i];
-		uint8_t mac[6];
-
-		if (n->mac_set)
-			memcpy(mac, n->mac, 6);
-		else
-			default_mac(i, mac);
-		bool user = n->backend == NIC_USER;
-		unsigned pairs = user ? 1 : nic->tap.nr_queues;
-		struct net_backend backends[VIRTIO_NET_MAX_PAIRS];
-		for (unsigned q = 0; q < pairs; q++)
-			backends[q] = user ? net_user_backend(&nic->user) : net_tap_backend(&nic->tap, q);
-		nic->net = virtio_net_create(&vm->mem, backends, pairs, mac);
-		if (!nic->net)
-			return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot create virtio-net device %u", i);
-		for (unsigned q = 0; q < pairs; q++) {
-			void *port = virtio_net_rx_port(nic->net, q);
-			if ((user ? net_user_watch(&nic->user, &vm->io, virtio_net_receive, port)
-				  : net_tap_watch(&nic->tap, q, &vm->io, virtio_net_receive, port)) < 0)
-				return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot watch the backend of NIC %u", i);
-		}
-		if (virtio_attach(vm, virtio_net_dev(nic->net), n->transport, PCI_CLASS_NETWORK_ETHERNET,
-				  &nic->transport, err) < 0)
+	for (unsigned q = 0; q < pairs; q++) {
+		void *port = virtio_net_rx_port(nic->net, q);
+		int r = nic->cfg->backend == NIC_USER ? net_user_watch(&nic->user, loop, virtio_net_receive, port)
+						      : net_tap_watch(&nic->tap, q, loop, virtio_net_receive, port);
+		if (r < 0)
 			return -1;
 	}
 	return 0;
 }
 
-void nics_close(struct vm *vm)
+static int attach_nic(struct vm_nic *nic, unsigned index, struct virtio_slots *slots, struct vmm_error *err)
 {
-	for (unsigned i = 0; i < vm->cfg.nr_nics; i++) {
-		struct vm_nic *nic = &vm->nics[i];
+	const struct nic_config *n = nic->cfg;
+	bool user = n->backend == NIC_USER;
+	unsigned pairs = user ? 1 : nic->tap.nr_queues;
+	struct net_backend backends[VIRTIO_NET_MAX_PAIRS];
+	uint8_t mac[6];
+
+	if (n->mac_set)
+		memcpy(mac, n->mac, 6);
+	else
+		default_mac(index, mac);
+	for (unsigned q = 0; q < pairs; q++)
+		backends[q] = user ? net_user_backend(&nic->user) : net_tap_backend(&nic->tap, q);
+	nic->net = virtio_net_create(slots->platform->mem, backends, pairs, mac);
+	if (!nic->net)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot create virtio-net device %u", index);
+	if (watch_backends(nic, pairs, slots->platform->loop) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot watch the backend of NIC %u", index);
+	return virtio_attach(slots, virtio_net_dev(nic->net), n->transport, PCI_CLASS_NETWORK_ETHERNET,
+			     &nic->transport, err);
+}
+
+int nics_attach(struct vm_nic *nics, const struct vm_config *cfg, struct virtio_slots *slots, struct vmm_error *err)
+{
+	for (unsigned i = 0; i < cfg->nr_nics; i++)
+		if (attach_nic(&nics[i], i, slots, err) < 0)
+			return -1;
+	return 0;
+}
+
+void nics_close(struct vm_nic *nics, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct vm_nic *nic = &nics[i];
 		virtio_detach(&nic->transport);
 		virtio_net_destroy(nic->net);
-		if (nic->open && vm->cfg.nics[i].backend == NIC_USER)
+		if (nic->open && nic->cfg->backend == NIC_USER)
 			net_user_close(&nic->user);
 		else if (nic->open)
 			net_tap_close(&nic->tap);

@@ -4,8 +4,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "vcpu.h"
-#include "vm.h"
+#include "kvm.h"
 
 #define CPUID_1_ECX_CX16 (1u << 13)
 #define KVM_CPUID_FEATURES 0x40000001u
@@ -42,7 +41,9 @@ void pvm_adjust_cpuid(struct kvm_cpuid2 *cpuid)
 
 /* The failing instruction: its first bytes and the vCPU's registers. */
 struct insn {
-	struct vcpu *v;
+	int fd;                      /* the vCPU */
+	const struct kvm_run *run;
+	const struct guest_mem *mem;
 	uint8_t code[15];
 	size_t n;
 	struct kvm_regs regs;
@@ -54,21 +55,21 @@ static bool inject_exception(const struct insn *in, uint8_t vector)
 {
 	struct kvm_vcpu_events ev;
 
-	if (ioctl(in->v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0 || ev.exception.injected)
+	if (ioctl(in->fd, KVM_GET_VCPU_EVENTS, &ev) < 0 || ev.exception.injected)
 		return false;
 	ev.exception.injected = 1;
 	ev.exception.nr = vector;
 	ev.exception.has_error_code = vector == GP_VECTOR;
 	ev.exception.error_code = 0;
 	ev.flags = 0;
-	return ioctl(in->v->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
+	return ioctl(in->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
 }
 
 /* Retires an instruction that vmm has carried out on regs. */
 static bool retire(struct insn *in, size_t len)
 {
 	in->regs.rip += len;
-	return ioctl(in->v->fd, KVM_SET_REGS, &in->regs) == 0;
+	return ioctl(in->fd, KVM_SET_REGS, &in->regs) == 0;
 }
 
 /* int3 (CC): #BP is a trap, so the saved RIP is that of the next instruction. */
@@ -170,7 +171,7 @@ static bool memory_operand(struct insn *in, size_t *i, const struct prefixes *p,
 }
 
 /* Reads or writes guest memory at a linear address, page by page. */
-static bool access_linear(struct vcpu *v, uint64_t linear, void *buf, size_t len, bool write)
+static bool access_linear(const struct insn *in, uint64_t linear, void *buf, size_t len, bool write)
 {
 	uint8_t *b = buf;
 
@@ -179,10 +180,10 @@ static bool access_linear(struct vcpu *v, uint64_t linear, void *buf, size_t len
 		size_t chunk = 4096 - (linear & 4095);
 		if (chunk > len)
 			chunk = len;
-		if (ioctl(v->fd, KVM_TRANSLATE, &t) < 0 || !t.valid || (write && !t.writeable))
+		if (ioctl(in->fd, KVM_TRANSLATE, &t) < 0 || !t.valid || (write && !t.writeable))
 			return false;
-		int r = write ? guest_mem_write(&v->vm->mem, t.physical_address, b, chunk)
-			      : guest_mem_read(&v->vm->mem, t.physical_address, b, chunk);
+		int r = write ? guest_mem_write(in->mem, t.physical_address, b, chunk)
+			      : guest_mem_read(in->mem, t.physical_address, b, chunk);
 		if (r < 0)
 			return false;
 		linear += chunk;
@@ -236,18 +237,18 @@ static bool emulate_mxcsr(struct insn *in)
 		return false;
 	unsigned op = (code[i] >> 3) & 7;
 	if ((op != 2 && op != 3) || !memory_operand(in, &i, &p, &linear) ||
-	    ioctl(in->v->fd, KVM_GET_XSAVE, &xsave) < 0)
+	    ioctl(in->fd, KVM_GET_XSAVE, &xsave) < 0)
 		return false;
 	if (op == 3)
-		return access_linear(in->v, linear, &xsave.region[FXSAVE_MXCSR], 4, true) && retire(in, i);
+		return access_linear(in, linear, &xsave.region[FXSAVE_MXCSR], 4, true) && retire(in, i);
 	uint32_t mask = xsave.region[FXSAVE_MXCSR_MASK] ? xsave.region[FXSAVE_MXCSR_MASK] : MXCSR_DEFAULT_MASK;
-	if (!access_linear(in->v, linear, &value, 4, false))
+	if (!access_linear(in, linear, &value, 4, false))
 		return false;
 	if (value & ~mask)
 		return inject_exception(in, GP_VECTOR);
 	xsave.region[FXSAVE_MXCSR] = value;
 	xsave.region[XSTATE_BV] |= XFEATURE_SSE;   /* KVM takes MXCSR only with the SSE component */
-	return ioctl(in->v->fd, KVM_SET_XSAVE, &xsave) == 0 && retire(in, i);
+	return ioctl(in->fd, KVM_SET_XSAVE, &xsave) == 0 && retire(in, i);
 }
 
 /* clac / stac (0F 01 CA / CB): SMAP's switch for user-memory access. */
@@ -269,7 +270,7 @@ static bool emulate_fwait(struct insn *in)
 {
 	struct kvm_fpu fpu;
 
-	if (in->code[0] != 0x9b || ioctl(in->v->fd, KVM_GET_FPU, &fpu) < 0)
+	if (in->code[0] != 0x9b || ioctl(in->fd, KVM_GET_FPU, &fpu) < 0)
 		return false;
 	return fpu.fsw & FSW_ES ? inject_exception(in, MF_VECTOR) : retire(in, 1);
 }
@@ -282,7 +283,7 @@ static bool emulate_fwait(struct insn *in)
  */
 static bool instruction_changed(struct insn *in)
 {
-	const struct kvm_run *run = in->v->run;
+	const struct kvm_run *run = in->run;
 	size_t n = run->emulation_failure.insn_size;
 
 	if (!(run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) || n == 0)
@@ -294,21 +295,19 @@ static bool instruction_changed(struct insn *in)
 
 typedef bool (*emulate_fn)(struct insn *in);
 
-bool pvm_recover_emulation_failure(struct vcpu *v)
+bool pvm_recover_emulation_failure(int vcpu_fd, const struct kvm_run *run, const struct guest_mem *mem)
 {
 	static const emulate_fn emulators[] = {
 		instruction_changed, emulate_int3, emulate_popcnt, emulate_clac_stac, emulate_fwait, emulate_mxcsr,
 	};
-	struct insn in = { .v = v };
+	struct insn in = { .fd = vcpu_fd, .run = run, .mem = mem };
 
-	in.n = vcpu_code_bytes(v, in.code, sizeof(in.code), &in.regs, &in.sregs);
+	in.n = kvm_vcpu_code_bytes(vcpu_fd, mem, in.code, sizeof(in.code), &in.regs, &in.sregs);
 	if (in.n == 0 || in.sregs.cs.dpl != 0)
 		return false;
 	for (size_t i = 0; i < sizeof(emulators) / sizeof(emulators[0]); i++) {
-		if (emulators[i](&in)) {
-			v->pvm_recoveries++;
+		if (emulators[i](&in))
 			return true;
-		}
 	}
 	return false;
 }

@@ -9,7 +9,7 @@
 #include <linux/kvm.h>
 #include <stdbool.h>
 
-struct vcpu;
+#include "guest_mem.h"
 
 /*
  * What a Linux guest needs on its command line here. The guest's CPUID
@@ -36,6 +36,6 @@ void pvm_adjust_cpuid(struct kvm_cpuid2 *cpuid);
  * rewrote since the emulator fetched it is run again. Returns false for
  * anything else.
  */
-bool pvm_recover_emulation_failure(struct vcpu *v);
+bool pvm_recover_emulation_failure(int vcpu_fd, const struct kvm_run *run, const struct guest_mem *mem);
 
 #endif

@@ -10,15 +10,14 @@
 
 #include "kvm_stats.h"
 #include "virtio_net.h"
-#include "vm.h"
 
 /* Where each vCPU was when the VM stopped: the first thing to look at when a guest hangs. */
-static void print_stop_points(FILE *out, const struct vm *vm)
+static void print_stop_points(FILE *out, const struct vcpu *vcpus, unsigned nr_vcpus)
 {
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+	for (unsigned i = 0; i < nr_vcpus; i++) {
 		struct kvm_regs regs;
 		struct kvm_sregs sregs;
-		if (ioctl(vm->vcpus[i].fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpus[i].fd, KVM_GET_SREGS, &sregs) < 0)
+		if (ioctl(vcpus[i].fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpus[i].fd, KVM_GET_SREGS, &sregs) < 0)
 			continue;
 		fprintf(out, "  vcpu%u stopped at rip 0x%llx, cpl %u, rflags 0x%llx, rsp 0x%llx\n", i,
 			(unsigned long long)regs.rip, sregs.cs.dpl, (unsigned long long)regs.rflags,
@@ -26,11 +25,11 @@ static void print_stop_points(FILE *out, const struct vm *vm)
 	}
 }
 
-static void print_exits(FILE *out, const struct vm *vm)
+static void print_exits(FILE *out, const struct vcpu *vcpus, unsigned nr_vcpus)
 {
 	fprintf(out, "exits by vCPU and reason:\n");
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		const struct vcpu *v = &vm->vcpus[i];
+	for (unsigned i = 0; i < nr_vcpus; i++) {
+		const struct vcpu *v = &vcpus[i];
 		uint64_t total = 0;
 		for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++)
 			total += v->exits[r];
@@ -66,23 +65,23 @@ static void print_bus(FILE *out, const struct bus *bus)
 		(uint64_t)atomic_load(&bus->unclaimed_reads), (uint64_t)atomic_load(&bus->unclaimed_writes));
 }
 
-static void print_nics(FILE *out, struct vm *vm)
+static void print_nics(FILE *out, struct machine *m)
 {
-	for (unsigned i = 0; i < vm->cfg.nr_nics; i++) {
-		struct virtio_net_stats s = virtio_net_stats(vm->nics[i].net);
+	for (unsigned i = 0; i < m->nr_nics; i++) {
+		struct virtio_net_stats s = virtio_net_stats(m->nics[i].net);
 		fprintf(out, "  nic%u %12" PRIu64 " rx %12" PRIu64 " tx %12" PRIu64 " filtered %12" PRIu64 " tx errors",
 			i, s.rx_frames, s.tx_frames, s.rx_filtered, s.tx_errors);
-		if (vm->cfg.nics[i].backend == NIC_USER)
-			fprintf(out, " %12" PRIu64 " dropped by the NAT", net_user_dropped(&vm->nics[i].user));
+		if (m->nics[i].cfg->backend == NIC_USER)
+			fprintf(out, " %12" PRIu64 " dropped by the NAT", net_user_dropped(&m->nics[i].user));
 		fputc('\n', out);
 	}
 }
 
 /* KVM's counters include the exits the kernel handled by itself. */
-static void print_kvm_counters(FILE *out, const struct vm *vm)
+static void print_kvm_counters(FILE *out, const struct vcpu *vcpus, unsigned nr_vcpus)
 {
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		struct kvm_counters c = kvm_vcpu_counters(vm->vcpus[i].fd);
+	for (unsigned i = 0; i < nr_vcpus; i++) {
+		struct kvm_counters c = kvm_vcpu_counters(vcpus[i].fd);
 		if (!c.available)
 			continue;
 		if (i == 0)
@@ -94,15 +93,15 @@ static void print_kvm_counters(FILE *out, const struct vm *vm)
 	}
 }
 
-void stats_print(FILE *out, struct vm *vm)
+void stats_print(FILE *out, const struct vcpu *vcpus, unsigned nr_vcpus, struct machine *m)
 {
-	print_exits(out, vm);
-	print_stop_points(out, vm);
-	print_kvm_counters(out, vm);
+	print_exits(out, vcpus, nr_vcpus);
+	print_stop_points(out, vcpus, nr_vcpus);
+	print_kvm_counters(out, vcpus, nr_vcpus);
 	fprintf(out, "device accesses:\n");
-	print_bus(out, &vm->pio);
-	print_bus(out, &vm->mmio);
-	if (vm->cfg.nr_nics)
+	print_bus(out, &m->pio);
+	print_bus(out, &m->mmio);
+	if (m->nr_nics)
 		fprintf(out, "network frames:\n");
-	print_nics(out, vm);
+	print_nics(out, m);
 }

@@ -1,3 +1,4 @@
+/* --trace: one decoded line per VM exit on stderr. */
 #include "trace.h"
 
 #include <inttypes.h>

@@ -1,7 +1,7 @@
 /*
  * The vCPU loop: KVM_RUN, then one switch over the exit reason. Port I/O
- * and MMIO go to the buses; everything that ends the VM goes to
- * vm_request_stop() with a message, so no exit can make a vCPU spin.
+ * and MMIO go to the buses; everything that ends the VM goes to the stop
+ * request of its vcpu_env with a message, so no exit can make a vCPU spin.
  */
 #include "vcpu.h"
 
@@ -17,11 +17,16 @@
 #include <unistd.h>
 
 #include "cpuid.h"
+#include "kvm.h"
 #include "long_mode.h"
 #include "memmap.h"
 #include "pvm.h"
 #include "trace.h"
-#include "vm.h"
+
+/* The coalesced MMIO ring is one page (linux/kvm.h sizes it with PAGE_SIZE). */
+#ifndef PAGE_SIZE
+#define PAGE_SIZE 4096
+#endif
 
 static const char *const exit_names[VCPU_EXIT_REASONS] = {
 	[KVM_EXIT_UNKNOWN] = "unknown",
@@ -87,21 +92,26 @@ static int set_reset_state(struct vcpu *v, struct vmm_error *err)
 	return 0;
 }
 
-int vcpu_init(struct vcpu *v, struct vm *vm, unsigned id, const struct kvm_cpuid2 *cpuid,
+static void request_stop(const struct vcpu *v, int status, const char *reason)
+{
+	v->env->stop.request_stop(v->env->stop.ctx, status, reason);
+}
+
+int vcpu_init(struct vcpu *v, const struct vcpu_env *env, unsigned id, const struct kvm_cpuid2 *cpuid,
 	      struct vmm_error *err)
 {
 	memset(v, 0, sizeof(*v));
-	v->vm = vm;
+	v->env = env;
 	v->id = id;
-	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)id);
+	v->fd = ioctl(env->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_CREATE_VCPU %u failed: %s", id, strerror(errno));
-	v->run = mmap(NULL, (size_t)vm->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	v->run = mmap(NULL, env->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
 		v->run = NULL;
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot map vCPU %u run area: %s", id, strerror(errno));
 	}
-	struct kvm_cpuid2 *mine = cpuid_for_vcpu(cpuid, id, vm->nr_vcpus);
+	struct kvm_cpuid2 *mine = cpuid_for_vcpu(cpuid, id, env->nr_vcpus);
 	if (!mine)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "out of memory");
 	int ret = ioctl(v->fd, KVM_SET_CPUID2, mine);
@@ -114,7 +124,7 @@ int vcpu_init(struct vcpu *v, struct vm *vm, unsigned id, const struct kvm_cpuid
 void vcpu_destroy(struct vcpu *v)
 {
 	if (v->run)
-		munmap(v->run, (size_t)v->vm->kvm.run_size);
+		munmap(v->run, v->env->run_size);
 	if (v->fd > 0)
 		close(v->fd);
 	v->run = NULL;
@@ -192,15 +202,15 @@ void vcpu_kick(struct vcpu *v)
 static void handle_io(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
-	struct vm *vm = v->vm;
+	const struct vcpu_env *env = v->env;
 	uint8_t *data = (uint8_t *)r + r->io.data_offset;
 	bool out = r->io.direction == KVM_EXIT_IO_OUT;
 
 	/* count > 1 is a string instruction (rep outsb and friends). */
 	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
-		const char *dev = out ? bus_write(&vm->pio, r->io.port, data, r->io.size)
-				      : bus_read(&vm->pio, r->io.port, data, r->io.size);
-		if (vm->cfg.trace)
+		const char *dev = out ? bus_write(env->pio, r->io.port, data, r->io.size)
+				      : bus_read(env->pio, r->io.port, data, r->io.size);
+		if (env->trace)
 			trace_access(v->id, out ? "pio-out" : "pio-in", r->io.port, data, r->io.size, dev);
 	}
 }
@@ -208,12 +218,12 @@ static void handle_io(struct vcpu *v)
 static void handle_mmio(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
-	struct vm *vm = v->vm;
+	const struct vcpu_env *env = v->env;
 	unsigned len = r->mmio.len <= sizeof(r->mmio.data) ? r->mmio.len : sizeof(r->mmio.data);
-	const char *dev = r->mmio.is_write ? bus_write(&vm->mmio, r->mmio.phys_addr, r->mmio.data, len)
-					   : bus_read(&vm->mmio, r->mmio.phys_addr, r->mmio.data, len);
+	const char *dev = r->mmio.is_write ? bus_write(env->mmio, r->mmio.phys_addr, r->mmio.data, len)
+					   : bus_read(env->mmio, r->mmio.phys_addr, r->mmio.data, len);
 
-	if (vm->cfg.trace)
+	if (env->trace)
 		trace_access(v->id, r->mmio.is_write ? "mmio-write" : "mmio-read", r->mmio.phys_addr,
 			     r->mmio.data, len, dev);
 }
@@ -229,27 +239,13 @@ static const char *internal_suberror_name(uint32_t suberror)
 	}
 }
 
-size_t vcpu_code_bytes(struct vcpu *v, uint8_t *buf, size_t max, struct kvm_regs *regs, struct kvm_sregs *sregs)
-{
-	if (ioctl(v->fd, KVM_GET_REGS, regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, sregs) < 0)
-		return 0;
-	struct kvm_translation t = { .linear_address = sregs->cs.base + regs->rip };
-	if (ioctl(v->fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
-		return 0;
-	size_t n = max;
-	uint64_t to_page_end = 4096 - (t.physical_address & 4095);
-	if (n > to_page_end)
-		n = (size_t)to_page_end;
-	return guest_mem_read(&v->vm->mem, t.physical_address, buf, n) < 0 ? 0 : n;
-}
-
 static void report_internal_error(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
 	uint8_t insn[16];
 	struct kvm_regs regs = { 0 };
 	struct kvm_sregs sregs;
-	size_t n = vcpu_code_bytes(v, insn, sizeof(insn), &regs, &sregs);
+	size_t n = kvm_vcpu_code_bytes(v->fd, v->env->mem, insn, sizeof(insn), &regs, &sregs);
 	char line[256];
 	int at = 0;
 
@@ -269,16 +265,16 @@ static void handle_system_event(struct vcpu *v)
 {
 	switch (v->run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		vm_request_stop(v->vm, VMM_EXIT_OK, "guest powered off");
+		request_stop(v, VMM_EXIT_OK, "guest powered off");
 		break;
 	case KVM_SYSTEM_EVENT_RESET:
-		vm_request_stop(v->vm, VMM_EXIT_OK, "guest reset");
+		request_stop(v, VMM_EXIT_OK, "guest reset");
 		break;
 	case KVM_SYSTEM_EVENT_CRASH:
-		vm_request_stop(v->vm, VMM_EXIT_GUEST_CRASH, "guest reported a crash");
+		request_stop(v, VMM_EXIT_GUEST_CRASH, "guest reported a crash");
 		break;
 	default:
-		vm_request_stop(v->vm, VMM_EXIT_RUNTIME, "unknown system event");
+		request_stop(v, VMM_EXIT_RUNTIME, "unknown system event");
 	}
 }
 
@@ -299,10 +295,10 @@ static void handle_exit(struct vcpu *v)
 		break;
 	case KVM_EXIT_HLT:
 		/* Only without an in-kernel local APIC; nothing could wake this vCPU. */
-		vm_request_stop(v->vm, VMM_EXIT_OK, "guest halted");
+		request_stop(v, VMM_EXIT_OK, "guest halted");
 		break;
 	case KVM_EXIT_SHUTDOWN:
-		vm_request_stop(v->vm, VMM_EXIT_GUEST_CRASH, "guest triple fault (KVM_EXIT_SHUTDOWN)");
+		request_stop(v, VMM_EXIT_GUEST_CRASH, "guest triple fault (KVM_EXIT_SHUTDOWN)");
 		break;
 	case KVM_EXIT_SYSTEM_EVENT:
 		handle_system_event(v);
@@ -310,42 +306,65 @@ static void handle_exit(struct vcpu *v)
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(msg, sizeof(msg), "VM entry failed, hardware reason 0x%llx",
 			 (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
-		vm_request_stop(v->vm, VMM_EXIT_GUEST_CRASH, msg);
+		request_stop(v, VMM_EXIT_GUEST_CRASH, msg);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
-		if (v->vm->kvm.pvm && r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
-		    pvm_recover_emulation_failure(v))
+		if (v->env->pvm && r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+		    pvm_recover_emulation_failure(v->fd, v->run, v->env->mem)) {
+			v->pvm_recoveries++;
 			break;
+		}
 		report_internal_error(v);
-		vm_request_stop(v->vm, VMM_EXIT_GUEST_CRASH, "KVM internal error");
+		request_stop(v, VMM_EXIT_GUEST_CRASH, "KVM internal error");
 		break;
 	default:
 		snprintf(msg, sizeof(msg), "unhandled exit reason %u (%s)", r->exit_reason,
 			 vcpu_exit_name(r->exit_reason));
-		vm_request_stop(v->vm, VMM_EXIT_RUNTIME, msg);
+		request_stop(v, VMM_EXIT_RUNTIME, msg);
 	}
+}
+
+/*
+ * MMIO writes KVM buffered for devices that take them lazily (coalesced
+ * MMIO): they reach their device before anything this exit does, in the
+ * order the guest made them.
+ */
+static void flush_coalesced(const struct vcpu_env *env)
+{
+	struct kvm_coalesced_mmio_ring *ring = env->coalesced;
+
+	if (!ring || __atomic_load_n(&ring->first, __ATOMIC_ACQUIRE) == __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(env->coalesced_lock);
+	for (uint32_t first; (first = ring->first) != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE);) {
+		struct kvm_coalesced_mmio *e = &ring->coalesced_mmio[first % KVM_COALESCED_MMIO_MAX];
+		bus_write(env->mmio, e->phys_addr, e->data, e->len <= sizeof(e->data) ? e->len : sizeof(e->data));
+		__atomic_store_n(&ring->first, (first + 1) % KVM_COALESCED_MMIO_MAX, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(env->coalesced_lock);
 }
 
 void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
-	struct vm *vm = v->vm;
+	const struct vcpu_env *env = v->env;
 	char msg[160];
 
-	while (!atomic_load(&vm->stopping)) {
+	while (!atomic_load(env->stopping)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 				continue;
 			}
 			snprintf(msg, sizeof(msg), "vcpu%u: KVM_RUN failed: %s", v->id, strerror(errno));
-			vm_request_stop(vm, VMM_EXIT_RUNTIME, msg);
+			request_stop(v, VMM_EXIT_RUNTIME, msg);
 			break;
 		}
 		unsigned reason = v->run->exit_reason;
 		v->exits[reason < VCPU_EXIT_REASONS ? reason : 0]++;
-		if (vm->cfg.trace && reason != KVM_EXIT_IO && reason != KVM_EXIT_MMIO)
+		if (env->trace && reason != KVM_EXIT_IO && reason != KVM_EXIT_MMIO)
 			trace_exit(v->id, vcpu_exit_name(reason));
+		flush_coalesced(env);
 		handle_exit(v);
 	}
 	return NULL;

@@ -1,14 +1,26 @@
-/* Puts a virtio device on the transport its options name. */
+/* Puts a virtio device on the transport its options name: a PCI slot or a virtio-mmio window. */
 #ifndef VMM_VIRTIO_ATTACH_H
 #define VMM_VIRTIO_ATTACH_H
 
+#include "acpi.h"
 #include "config.h"
 #include "error.h"
+#include "pci.h"
+#include "platform.h"
 
-struct vm;
+#define VIRTIO_MMIO_SLOTS 8
+
 struct virtio_dev;
 struct virtio_pci;
 struct virtio_mmio;
+
+/* Where new virtio devices go. */
+struct virtio_slots {
+	const struct platform *platform;
+	struct pci_host *pci;
+	struct acpi_mmio_device mmio[VIRTIO_MMIO_SLOTS];   /* placed so far, for ACPI and the command line */
+	unsigned nr_mmio;
+};
 
 struct virtio_attachment {
 	struct virtio_pci *pci;
@@ -16,10 +28,10 @@ struct virtio_attachment {
 };
 
 /* PCI: the next slot on bus 0. MMIO: the next 0x200-byte window in the
- * platform range with its own GSI, announced as virtio_mmio.device= on the
- * kernel command line (the firmware guests read it too). */
-int virtio_attach(struct vm *vm, struct virtio_dev *vdev, enum virtio_transport_kind kind, uint32_t pci_class,
-		  struct virtio_attachment *out, struct vmm_error *err);
+ * platform range with its own GSI, announced in the DSDT (and to other
+ * guests on the command line). */
+int virtio_attach(struct virtio_slots *slots, struct virtio_dev *vdev, enum virtio_transport_kind kind,
+		  uint32_t pci_class, struct virtio_attachment *out, struct vmm_error *err);
 void virtio_detach(struct virtio_attachment *a);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * One virtual machine: its KVM objects, guest memory, buses, devices and
- * vCPU threads, and the main thread's event loop that stops it.
+ * One virtual machine: KVM's objects, the machine (memory, buses,
+ * devices), the console and the vCPU threads, and how it stops.
+ * vm.c builds and tears it down; main_loop.c runs it.
  */
 #ifndef VMM_VM_H
 #define VMM_VM_H
@@ -9,24 +10,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "acpi.h"
-#include "bus.h"
 #include "config.h"
 #include "console.h"
-#include "disks.h"
-#include "nics.h"
 #include "error.h"
-#include "guest_mem.h"
-#include "iothread.h"
-#include "irq.h"
 #include "kvm.h"
 #include "kvm_irq.h"
-#include "memmap.h"
-#include "pci.h"
-#include "power.h"
+#include "machine.h"
 #include "vcpu.h"
-
-struct serial;
 
 /* A kernel or initrd image: a read-only file mapping, or built-in bytes. */
 struct mapped_file {
@@ -39,22 +29,11 @@ struct vm {
 	struct vm_config cfg;
 	struct kvm_host kvm;
 	int fd;
-	struct memmap map;
-	struct guest_mem mem;
-	struct bus pio;
-	struct bus mmio;
 	struct kvm_irq kvm_irq;
-	struct irq_controller irqchip;
-	struct iothread io;
-	struct pci_host pci;
-	struct vm_disk disks[VMM_MAX_DISKS];
-	struct vm_nic nics[VMM_MAX_NICS];
-	struct acpi_mmio_device mmio_devices[VMM_MAX_DISKS + VMM_MAX_NICS];
-	unsigned nr_mmio_devices;
-	char extra_cmdline[512];   /* what the VMM adds to the kernel command line */
-	struct power_control power;
+	struct machine machine;
 	struct console console;
-	struct serial *serial;
+	struct vcpu_env vcpu_env;
+	pthread_mutex_t coalesced_lock;
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;
 	struct mapped_file kernel_file, initrd_file;   /* until loaded */
@@ -68,7 +47,7 @@ struct vm {
 };
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct vmm_error *err);
-/* Runs the VM until it stops; returns the vmm exit status. */
+/* Runs the VM until it stops; returns the vmm exit status (main_loop.c). */
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 /* Any thread may call this; the first request decides the exit status. */

@@ -17,16 +17,16 @@
 
 #define RAM_SIZE (1u << 20)
 
-static uint8_t frame[1514 + VIRTIO_NET_HDR_BYTES];
+static uint8_t frame[1514 + NET_FRAME_HEADER_BYTES];
 
 static int sink_send(void *ctx, const struct iovec *iov, unsigned n)
 {
 	(void)ctx;
 	/* Touch every byte, as a real backend would read them. */
-	volatile uint8_t x = 0;
+	static volatile uint8_t sum;
 	for (unsigned i = 0; i < n; i++)
 		for (size_t k = 0; k < iov[i].iov_len; k++)
-			x ^= ((uint8_t *)iov[i].iov_base)[k];
+			sum = (uint8_t)(sum + ((uint8_t *)iov[i].iov_base)[k]);
 	return 0;
 }
 
@@ -52,7 +52,7 @@ static void ignore(void *ctx, bool on)
 	(void)on;
 }
 
-static int ignore_offloads(void *ctx, uint64_t f)
+static int ignore_offloads(void *ctx, unsigned f)
 {
 	(void)ctx;
 	(void)f;
@@ -87,9 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(ram, data, size < RAM_SIZE ? size : RAM_SIZE);
 	mem.region[0] = (struct guest_mem_region){ 0, RAM_SIZE, ram };
 	memset(frame, 0, sizeof(frame));
-	memcpy(frame + VIRTIO_NET_HDR_BYTES, mac, 6);
+	memcpy(frame + NET_FRAME_HEADER_BYTES, mac, 6);
 
-	struct net_backend be = { &fuzz_ops, &frames, 0 };
+	struct net_backend be = { &fuzz_ops, &frames, 0, 0 };
 	struct virtio_net *net = virtio_net_create(&mem, &be, 1, mac);
 	struct virtio_dev *vdev = virtio_net_dev(net);
 	virtio_attach_transport(vdev, &transport, NULL);

@@ -48,6 +48,7 @@ run_linux() {
 	local kernel=$1 cmdline=$2
 	shift 2
 	started=$SECONDS
+	: >"$work/out"
 	timeout "$limit" "${in_ns[@]}" "$VMM" run --kernel "$kernel" --initrd "$work/initramfs" --vcpus 2 \
 		--memory ${memory_mib}M --cmdline "console=ttyS0 $cmdline" --stats "$@" </dev/null >"$work/out" 2>"$work/err" &
 	local pid=$!

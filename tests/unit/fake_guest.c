@@ -1,7 +1,9 @@
+/* Test helpers: guest RAM in a heap buffer, the driver's side of a split ring, recorders for interrupts and doorbells. */
 #include "fake_guest.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void fake_guest_init(struct fake_guest *g, uint16_t queue_size)
 {
@@ -107,4 +109,86 @@ void irq_recorder_init(struct irq_recorder *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->ctl = (struct irq_controller){ &recorder_ops, r };
+}
+
+static int rec_assign(void *ctx, const struct ioevent *ev, int fd)
+{
+	struct doorbell_recorder *d = ctx;
+	if (d->nr_bound == FAKE_MAX_BINDINGS)
+		return -1;
+	d->bound_fd[d->nr_bound] = fd;
+	d->bound[d->nr_bound++] = *ev;
+	return 0;
+}
+
+static void rec_deassign(void *ctx, const struct ioevent *ev, int fd)
+{
+	struct doorbell_recorder *d = ctx;
+	for (unsigned i = 0; i < d->nr_bound; i++) {
+		if (d->bound_fd[i] == fd && d->bound[i].addr == ev->addr) {
+			d->bound[i] = d->bound[--d->nr_bound];
+			d->bound_fd[i] = d->bound_fd[d->nr_bound];
+			return;
+		}
+	}
+}
+
+static int rec_coalesce(void *ctx, uint64_t addr, uint64_t len, bool on)
+{
+	(void)ctx;
+	(void)addr;
+	(void)len;
+	(void)on;
+	return 0;
+}
+
+static const struct ioevent_ops doorbell_recorder_ops = { rec_assign, rec_deassign, rec_coalesce };
+
+static struct event_watch *rec_watch(void *ctx, int fd, event_fn *fn, void *arg)
+{
+	struct doorbell_recorder *d = ctx;
+	if (d->watches == FAKE_MAX_BINDINGS)
+		return NULL;
+	d->fd[d->watches] = fd;
+	d->fn[d->watches] = fn;
+	d->arg[d->watches] = arg;
+	return (struct event_watch *)&d->fd[d->watches++];
+}
+
+static int rec_enable(void *ctx, struct event_watch *w, bool on)
+{
+	(void)ctx;
+	(void)w;
+	(void)on;
+	return 0;
+}
+
+static const struct event_loop_ops loop_recorder_ops = { rec_watch, rec_enable };
+
+void doorbell_recorder_init(struct doorbell_recorder *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->ioevents = (struct ioevents){ &doorbell_recorder_ops, d };
+	d->loop = (struct event_loop){ &loop_recorder_ops, d };
+}
+
+const struct ioevent *doorbell_at(const struct doorbell_recorder *d, uint64_t addr, int *fd)
+{
+	for (unsigned i = 0; i < d->nr_bound; i++) {
+		if (d->bound[i].addr == addr) {
+			*fd = d->bound_fd[i];
+			return &d->bound[i];
+		}
+	}
+	return NULL;
+}
+
+void doorbell_ring(struct doorbell_recorder *d, int fd)
+{
+	uint64_t one = 1;
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		return;
+	for (unsigned i = 0; i < d->watches; i++)
+		if (d->fd[i] == fd)
+			d->fn[i](d->arg[i]);
 }

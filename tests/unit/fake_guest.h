@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "event_loop.h"
 #include "guest_mem.h"
+#include "ioevent.h"
 #include "irq.h"
 #include "virtqueue.h"
 
@@ -60,5 +62,25 @@ struct irq_recorder {
 };
 
 void irq_recorder_init(struct irq_recorder *r);
+
+/* Doorbells and an event loop that remember what devices asked of them. */
+#define FAKE_MAX_BINDINGS 16
+struct doorbell_recorder {
+	struct ioevents ioevents;
+	struct event_loop loop;
+	struct ioevent bound[FAKE_MAX_BINDINGS];   /* assigned and not deassigned */
+	int bound_fd[FAKE_MAX_BINDINGS];
+	unsigned nr_bound;
+	unsigned watches;                          /* ever made */
+	event_fn *fn[FAKE_MAX_BINDINGS];           /* the watches' handlers, by fd */
+	void *arg[FAKE_MAX_BINDINGS];
+	int fd[FAKE_MAX_BINDINGS];
+};
+
+void doorbell_recorder_init(struct doorbell_recorder *d);
+/* The binding at addr, or NULL. */
+const struct ioevent *doorbell_at(const struct doorbell_recorder *d, uint64_t addr, int *fd);
+/* Signals fd as KVM would on the guest's write, and runs its watch as the loop would. */
+void doorbell_ring(struct doorbell_recorder *d, int fd);
 
 #endif

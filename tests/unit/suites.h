@@ -1,21 +1,15 @@
-/* The unit test suites; tests/unit/main.c runs one by name. */
+/* A unit test executable's suites (generated from tests/CMakeLists.txt); unit/main.c runs one by name. */
 #ifndef TESTS_UNIT_SUITES_H
 #define TESTS_UNIT_SUITES_H
 
 #include <check.h>
 
-Suite *bus_suite(void);
-Suite *serial_suite(void);
-Suite *cli_suite(void);
-Suite *pvh_suite(void);
-Suite *bzimage_suite(void);
-Suite *cpuid_suite(void);
-Suite *memmap_suite(void);
-Suite *acpi_suite(void);
-Suite *ports_suite(void);
-Suite *virtqueue_suite(void);
-Suite *pci_suite(void);
-Suite *virtio_blk_suite(void);
-Suite *virtio_net_suite(void);
+struct unit_suite {
+	const char *name;
+	Suite *(*make)(void);
+};
+
+extern const struct unit_suite unit_suites[];
+extern const unsigned unit_nr_suites;
 
 #endif

@@ -1,7 +1,7 @@
+/* ACPI tables: checksums, lengths, the MADT per vCPU, FADT registers, DSDT devices and AML encodings. */
 #include <string.h>
 
 #include "acpi.h"
-#include "acpi_sleep.h"
 #include "acpi_tables.h"
 #include "aml.h"
 #include "memmap.h"
@@ -10,6 +10,14 @@
 #define BASE 0xe0000
 
 static uint8_t buf[0x20000];
+
+/* A PC's fixed devices, as vmm/machine.c describes them. */
+static const struct acpi_board board = {
+	.com1_port = 0x3f8, .com1_ports = 8, .com1_gsi = 4, .reset_port = 0x64, .reset_value = 0xfe,
+	.sleep_port = 0x600, .s5_sleep_type = 5, .pci_config_port = 0xcf8, .pci_slots = 32,
+	.pci_slot_gsi = { 16, 17, 18, 19, 20, 21, 22, 23, 16, 17, 18, 19, 20, 21, 22, 23,
+			  16, 17, 18, 19, 20, 21, 22, 23, 16, 17, 18, 19, 20, 21, 22, 23 },
+};
 
 static uint8_t sum(const uint8_t *p, size_t n)
 {
@@ -64,7 +72,7 @@ static void build(const struct acpi_config *cfg)
 
 static const uint8_t *madt_of(unsigned nr_cpus)
 {
-	struct acpi_config cfg = { .nr_cpus = nr_cpus, .base = BASE };
+	struct acpi_config cfg = { .nr_cpus = nr_cpus, .base = BASE, .board = &board };
 
 	build(&cfg);
 	ck_assert_mem_eq(buf, "RSD PTR ", 8);
@@ -136,7 +144,7 @@ END_TEST
 
 START_TEST(test_fadt_hardware_reduced)
 {
-	struct acpi_config cfg = { .nr_cpus = 2, .base = BASE };
+	struct acpi_config cfg = { .nr_cpus = 2, .base = BASE, .board = &board };
 	struct acpi_fadt f;
 
 	build(&cfg);
@@ -148,8 +156,8 @@ START_TEST(test_fadt_hardware_reduced)
 	ck_assert_uint_eq(f.reset_reg.space_id, ACPI_GAS_SYSTEM_IO);
 	ck_assert_uint_eq(f.reset_reg.address, 0x64);
 	ck_assert_uint_eq(f.reset_value, 0xfe);
-	ck_assert_uint_eq(f.sleep_control_reg.address, ACPI_SLEEP_PORT);
-	ck_assert_uint_eq(f.sleep_status_reg.address, ACPI_SLEEP_PORT + 1);
+	ck_assert_uint_eq(f.sleep_control_reg.address, 0x600);
+	ck_assert_uint_eq(f.sleep_status_reg.address, 0x601);
 	ck_assert_uint_eq(f.iapc_boot_arch & 2, 0);      /* no 8042 keyboard */
 	ck_assert_uint_eq(f.iapc_boot_arch & 8, 0);      /* MSI works */
 	ck_assert_uint_eq(f.x_dsdt, f.dsdt);
@@ -180,7 +188,8 @@ START_TEST(test_dsdt_devices)
 	const struct acpi_mmio_device mmio[3] = {
 		{ 0xf0000000, 0x200, 5 }, { 0xf0000200, 0x200, 6 }, { 0xf0000400, 0x200, 7 },
 	};
-	struct acpi_config cfg = { .nr_cpus = 1, .base = BASE, .mmio_devices = mmio, .nr_mmio_devices = 3 };
+	struct acpi_config cfg = { .nr_cpus = 1, .base = BASE, .board = &board, .mmio_devices = mmio,
+				   .nr_mmio_devices = 3 };
 	struct acpi_fadt f;
 
 	build(&cfg);
@@ -266,7 +275,7 @@ END_TEST
 
 START_TEST(test_buffer_too_small)
 {
-	struct acpi_config cfg = { .nr_cpus = 254, .base = BASE };
+	struct acpi_config cfg = { .nr_cpus = 254, .base = BASE, .board = &board };
 
 	ck_assert_uint_eq(acpi_build(buf, 100, &cfg), 0);
 	ck_assert_uint_eq(acpi_build(buf, 36, &cfg), 0);

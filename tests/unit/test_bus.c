@@ -1,3 +1,4 @@
+/* The buses: registration, overlaps, lookups, unclaimed accesses and moving ranges during an access. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* The memory map: RAM split around the hole, and the e820 table. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -11,6 +11,7 @@
 static struct bus pio, mmio;
 static struct pci_host host;
 static struct irq_recorder irqs;
+static struct doorbell_recorder doorbells;
 static struct fake_guest g;
 static struct virtio_dev vdev;
 static struct virtio_pci *vp;
@@ -53,11 +54,13 @@ static void setup(void)
 	bus_init(&pio, "pio");
 	bus_init(&mmio, "mmio");
 	irq_recorder_init(&irqs);
+	doorbell_recorder_init(&doorbells);
 	fake_guest_init(&g, 16);
 	memset(notified, 0, sizeof(notified));
 	ck_assert_int_eq(pci_host_init(&host, &pio, &mmio, &irqs.ctl), 0);
 	ck_assert_int_eq(virtio_dev_init(&vdev, &test_ops, NULL, &g.mem, 1ull << 3, 2), 0);
-	vp = virtio_pci_create(&vdev, &irqs.ctl, NULL, 0x018000);
+	struct platform p = { &g.mem, &pio, &mmio, &irqs.ctl, &doorbells.ioevents, &doorbells.loop };
+	vp = virtio_pci_create(&vdev, &p, 0x018000);
 	ck_assert_ptr_nonnull(vp);
 	fn = virtio_pci_function(vp);
 	ck_assert_int_eq(pci_host_add(&host, fn), 0);
@@ -245,6 +248,55 @@ START_TEST(test_feature_negotiation_and_queues)
 }
 END_TEST
 
+/* Driver setup of queue 1 through the common configuration, up to DRIVER_OK. */
+static void bring_up_queue1(uint64_t cc)
+{
+	uint16_t sel = 1, size = 16, one = 1;
+
+	mmio_w32(cc + 0x14, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	mmio_w32(cc + 0x08, 1);
+	mmio_w32(cc + 0x0c, 1);
+	mmio_w32(cc + 0x14, 0xb);
+	bus_write(&mmio, cc + 0x16, (uint8_t *)&sel, 2);
+	bus_write(&mmio, cc + 0x18, (uint8_t *)&size, 2);
+	mmio_w32(cc + 0x20, FAKE_DESC_GPA);
+	mmio_w32(cc + 0x28, FAKE_AVAIL_GPA);
+	mmio_w32(cc + 0x30, FAKE_USED_GPA);
+	bus_write(&mmio, cc + 0x1c, (uint8_t *)&one, 2);
+	mmio_w32(cc + 0x14, 0xf);
+}
+
+/*
+ * Kicks: at DRIVER_OK the ready queue's notify address is bound (and only
+ * that one), ringing it reaches the device, a moved BAR takes the binding
+ * along, and a reset unbinds; no cycle of these makes a new watch.
+ */
+START_TEST(test_kicks_follow_the_bar)
+{
+	uint64_t bar = enable_bar();
+	int fd;
+
+	bring_up_queue1(bar + VIRTIO_PCI_COMMON);
+	ck_assert_uint_eq(doorbells.nr_bound, 1);
+	const struct ioevent *ev = doorbell_at(&doorbells, bar + VIRTIO_PCI_NOTIFY + 4, &fd);
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_int_eq(ev->space, IOEVENT_MMIO);
+	doorbell_ring(&doorbells, fd);
+	ck_assert_uint_eq(notified[1], 1);
+	unsigned watches = doorbells.watches;
+	for (int cycle = 0; cycle < 1000; cycle++) {
+		uint64_t moved = bar + 0x100000ull * (uint64_t)(1 + cycle % 2);
+		cf8_write(1, 0x20, (uint32_t)moved | 0xc);
+		ck_assert_ptr_nonnull(doorbell_at(&doorbells, moved + VIRTIO_PCI_NOTIFY + 4, &fd));
+		ck_assert_uint_eq(doorbells.nr_bound, 1);
+		mmio_w32(moved + VIRTIO_PCI_COMMON + 0x14, 0);
+		ck_assert_uint_eq(doorbells.nr_bound, 0);
+		bring_up_queue1(moved + VIRTIO_PCI_COMMON);
+	}
+	ck_assert_uint_eq(doorbells.watches, watches);
+}
+END_TEST
+
 START_TEST(test_queue_outside_ram_needs_reset)
 {
 	uint64_t cc = enable_bar() + VIRTIO_PCI_COMMON;
@@ -336,6 +388,7 @@ Suite *pci_suite(void)
 	tcase_add_test(tc, test_capability_list);
 	tcase_add_test(tc, test_device_config_and_cfg_window);
 	tcase_add_test(tc, test_feature_negotiation_and_queues);
+	tcase_add_test(tc, test_kicks_follow_the_bar);
 	tcase_add_test(tc, test_queue_outside_ram_needs_reset);
 	tcase_add_test(tc, test_msix_masking_and_pending);
 	tcase_add_test(tc, test_intx_and_isr);

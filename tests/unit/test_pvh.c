@@ -1,3 +1,4 @@
+/* The PVH ELF loader and hvm_start_info, and initrd placement. */
 #include <elf.h>
 #include <stdlib.h>
 #include <string.h>

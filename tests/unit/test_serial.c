@@ -1,3 +1,4 @@
+/* The 16550A, register by register: DLAB, FIFOs, interrupts, loopback, back-pressure. */
 #include <string.h>
 
 #include "serial.h"

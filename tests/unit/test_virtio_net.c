@@ -67,9 +67,9 @@ static void fb_set_receiving(void *ctx, bool on)
 	((struct fake_backend *)ctx)->receiving = on;
 }
 
-static int fb_set_guest_offloads(void *ctx, uint64_t features)
+static int fb_set_guest_offloads(void *ctx, unsigned offloads)
 {
-	((struct fake_backend *)ctx)->offloads = features;
+	((struct fake_backend *)ctx)->offloads = offloads;
 	return 0;
 }
 
@@ -123,11 +123,11 @@ static int used(struct test_queue *q, uint32_t *id, uint32_t *len)
 	return 1;
 }
 
-static void setup_features(uint32_t low)
+static void setup_offloads(uint32_t low, unsigned backend_offloads)
 {
 	memset(&fb, 0, sizeof(fb));
 	fake_guest_init(&g, QSIZE);
-	struct net_backend be = { &fb_ops, &fb, 0 };
+	struct net_backend be = { &fb_ops, &fb, backend_offloads, backend_offloads };
 	net = virtio_net_create(&g.mem, &be, 1, our_mac);
 	ck_assert_ptr_nonnull(net);
 	vdev = virtio_net_dev(net);
@@ -140,6 +140,11 @@ static void setup_features(uint32_t low)
 	queue_init(&ctrlq, 2, CTRLQ_BASE);
 	virtio_set_status(vdev, 0xf);
 	ck_assert(virtio_driver_ok(vdev));
+}
+
+static void setup_features(uint32_t low)
+{
+	setup_offloads(low, 0);
 }
 
 static void setup(void)
@@ -158,11 +163,11 @@ static void teardown(void)
 static void queue_frame(const uint8_t dst[6], size_t payload)
 {
 	uint8_t *f = fb.frames[fb.nframes];
-	memset(f, 0, VIRTIO_NET_HDR_BYTES);
-	memcpy(f + VIRTIO_NET_HDR_BYTES, dst, 6);
+	memset(f, 0, NET_FRAME_HEADER_BYTES);
+	memcpy(f + NET_FRAME_HEADER_BYTES, dst, 6);
 	for (size_t i = 6; i < 14 + payload; i++)
-		f[VIRTIO_NET_HDR_BYTES + i] = (uint8_t)(i * 3 + fb.nframes);
-	fb.frame_len[fb.nframes++] = VIRTIO_NET_HDR_BYTES + 14 + payload;
+		f[NET_FRAME_HEADER_BYTES + i] = (uint8_t)(i * 3 + fb.nframes);
+	fb.frame_len[fb.nframes++] = NET_FRAME_HEADER_BYTES + 14 + payload;
 }
 
 static void post_rx(unsigned n, uint32_t size)
@@ -376,7 +381,16 @@ START_TEST(test_config_and_offloads)
 	ck_assert_mem_eq(cfg, our_mac, 6);
 	memcpy(&status, cfg + 6, 2);
 	ck_assert_uint_eq(status, 1);   /* link up */
-	ck_assert_uint_eq(fb.offloads, vdev->driver_features);
+	ck_assert_uint_eq(fb.offloads, 0);
+	teardown();
+	/* The backend's offloads become HOST_* and GUEST_* features; what the driver takes goes back. */
+	setup_offloads((1u << VIRTIO_NET_F_MAC) | (1u << VIRTIO_NET_F_GUEST_CSUM) | (1u << VIRTIO_NET_F_GUEST_TSO4),
+		       NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4);
+	ck_assert(vdev->device_features & (1ull << VIRTIO_NET_F_CSUM));
+	ck_assert(vdev->device_features & (1ull << VIRTIO_NET_F_HOST_TSO4));
+	ck_assert(!(vdev->device_features & (1ull << VIRTIO_NET_F_HOST_TSO6)));
+	ck_assert(vdev->device_features & (1ull << VIRTIO_NET_F_GUEST_TSO4));
+	ck_assert_uint_eq(fb.offloads, NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4);
 	teardown();
 	setup_features(1u << VIRTIO_NET_F_MAC);   /* no mergeable buffers */
 	uint32_t id, len;
@@ -399,7 +413,7 @@ START_TEST(test_multiqueue)
 	memset(&fb, 0, sizeof(fb));
 	memset(&fb1, 0, sizeof(fb1));
 	fake_guest_init(&g, QSIZE);
-	struct net_backend be[2] = { { &fb_ops, &fb, 0 }, { &fb_ops, &fb1, 0 } };
+	struct net_backend be[2] = { { &fb_ops, &fb, 0, 0 }, { &fb_ops, &fb1, 0, 0 } };
 	net = virtio_net_create(&g.mem, be, 2, our_mac);
 	vdev = virtio_net_dev(net);
 	virtio_attach_transport(vdev, &transport, NULL);

@@ -1,3 +1,4 @@
+/* Split virtqueues: ring walking, indirect tables, EVENT_IDX arithmetic and every malformed case. */
 #include <string.h>
 
 #include "fake_guest.h"

@@ -53,13 +53,13 @@ static ssize_t send_packet(const void *buf, size_t len, void *opaque)
 		u->dropped++;
 		return (ssize_t)len;
 	}
-	uint8_t *data = calloc(1, VIRTIO_NET_HDR_BYTES + len);
+	uint8_t *data = calloc(1, NET_FRAME_HEADER_BYTES + len);
 	if (!data) {
 		u->dropped++;
 		return (ssize_t)len;
 	}
-	memcpy(data + VIRTIO_NET_HDR_BYTES, buf, len);
-	u->queue[(u->head + u->count++) % NET_USER_QUEUE] = (struct net_user_frame){ data, VIRTIO_NET_HDR_BYTES + len };
+	memcpy(data + NET_FRAME_HEADER_BYTES, buf, len);
+	u->queue[(u->head + u->count++) % NET_USER_QUEUE] = (struct net_user_frame){ data, NET_FRAME_HEADER_BYTES + len };
 	wake(u->rx_fd);
 	return (ssize_t)len;
 }
@@ -237,7 +237,7 @@ static int add_hostfwd(struct net_user *u, const char *rule, struct vmm_error *e
 	return 0;
 }
 
-int net_user_open(struct net_user *u, const struct nic_config *n, struct vmm_error *err)
+int net_user_open(struct net_user *u, const char *const *hostfwd, unsigned nr_hostfwd, struct vmm_error *err)
 {
 	SlirpConfig cfg = {
 		.version = 1,
@@ -260,8 +260,8 @@ int net_user_open(struct net_user *u, const struct nic_config *n, struct vmm_err
 	u->slirp = slirp_new(&cfg, &callbacks, u);
 	if (!u->slirp)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "user network: libslirp did not start");
-	for (unsigned i = 0; i < n->nr_hostfwd; i++)
-		if (add_hostfwd(u, n->hostfwd[i], err) < 0)
+	for (unsigned i = 0; i < nr_hostfwd; i++)
+		if (add_hostfwd(u, hostfwd[i], err) < 0)
 			return -1;
 	if (pthread_create(&u->thread, NULL, slirp_loop, u))
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "user network: cannot start its thread");
@@ -273,7 +273,7 @@ static int user_send(void *ctx, const struct iovec *iov, unsigned n)
 {
 	struct net_user *u = ctx;
 	static __thread uint8_t frame[65536];
-	size_t len = 0, skip = VIRTIO_NET_HDR_BYTES;
+	size_t len = 0, skip = NET_FRAME_HEADER_BYTES;
 
 	/* slirp wants the bare Ethernet frame: drop the virtio_net_hdr. */
 	for (unsigned i = 0; i < n; i++) {
@@ -321,14 +321,14 @@ static ssize_t user_receive(void *ctx, const struct iovec *iov, unsigned n)
 static void user_set_receiving(void *ctx, bool on)
 {
 	struct net_user *u = ctx;
-	if (u->watched)
-		iothread_enable(u->io, u->rx_fd, on);
+	if (u->watch)
+		event_watch_enable(u->loop, u->watch, on);
 }
 
-static int user_set_guest_offloads(void *ctx, uint64_t features)
+static int user_set_guest_offloads(void *ctx, unsigned offloads)
 {
 	(void)ctx;
-	(void)features;
+	(void)offloads;
 	return 0;
 }
 
@@ -342,16 +342,16 @@ static const struct net_backend_ops user_ops = {
 /* No offloads: slirp wants complete frames with real checksums. */
 struct net_backend net_user_backend(struct net_user *u)
 {
-	return (struct net_backend){ &user_ops, u, 0 };
+	return (struct net_backend){ &user_ops, u, 0, 0 };
 }
 
-int net_user_watch(struct net_user *u, struct iothread *io, iothread_fn *on_receive, void *device)
+int net_user_watch(struct net_user *u, struct event_loop *loop, event_fn *on_receive, void *device)
 {
-	u->io = io;
-	if (iothread_add(io, u->rx_fd, on_receive, device) < 0)
+	u->loop = loop;
+	u->watch = event_watch(loop, u->rx_fd, on_receive, device);
+	if (!u->watch)
 		return -1;
-	u->watched = true;
-	return iothread_enable(io, u->rx_fd, false);
+	return event_watch_enable(loop, u->watch, false);
 }
 
 uint64_t net_user_dropped(struct net_user *u)

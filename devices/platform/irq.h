@@ -1,22 +1,17 @@
 /*
- * What a device model may ask of the hypervisor, without knowing it is KVM:
- * raise interrupt lines and MSIs, bind an eventfd to an MSI (so a device
- * thread interrupts the guest with a write(2)), and have guest writes to a
- * doorbell address signal an eventfd instead of exiting. The VMM plugs in
- * KVM (vmm/vm.c); unit tests plug in recorders. The eventfd operations are
- * optional: where they are NULL, devices fall back to send_msi and to the
- * ordinary MMIO/PIO exit.
+ * Interrupts as a device model raises them, without knowing it is KVM:
+ * interrupt lines (GSIs) and MSIs, and the two ways a device thread can
+ * interrupt the guest with a write(2) to an eventfd (KVM_IRQFD): routed to
+ * an MSI, or to a level-triggered line that the kernel lowers by itself at
+ * the guest's EOI and reports on a resample eventfd. vmm plugs in KVM
+ * (vmm/kvm_irq.c); unit tests plug in recorders. The eventfd operations are
+ * optional: where they are NULL, devices use set_gsi and send_msi.
  */
-#ifndef VMM_IRQ_H
-#define VMM_IRQ_H
+#ifndef PLATFORM_IRQ_H
+#define PLATFORM_IRQ_H
 
 #include <stdbool.h>
 #include <stdint.h>
-
-enum ioevent_space {
-	IOEVENT_PIO,
-	IOEVENT_MMIO,
-};
 
 struct irq_controller_ops {
 	void (*set_gsi)(void *ctx, uint32_t gsi, bool level);
@@ -24,9 +19,8 @@ struct irq_controller_ops {
 	/* Routes MSI (addr, data) to eventfd fd; *route is -1 the first time. */
 	int (*msi_irqfd)(void *ctx, int *route, int fd, uint64_t addr, uint32_t data);
 	void (*msi_irqfd_release)(void *ctx, int route, int fd);
-	/* A guest write of len bytes at addr (equal to data if match) signals fd. */
-	int (*ioeventfd)(void *ctx, int fd, enum ioevent_space space, uint64_t addr, unsigned len,
-			 bool match, uint64_t data, bool assign);
+	/* A write to fd asserts gsi until the guest's EOI, which lowers it and signals resample_fd. */
+	int (*intx_irqfd)(void *ctx, uint32_t gsi, int fd, int resample_fd, bool assign);
 };
 
 struct irq_controller {

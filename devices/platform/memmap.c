@@ -1,3 +1,4 @@
+/* The guest memory map: RAM around the 32-bit hole, and the e820 table every loader hands on. */
 #include "memmap.h"
 
 void memmap_init(struct memmap *map, uint64_t ram_size)

@@ -3,8 +3,8 @@
  * regions mapped into this process. Every access is bounds-checked; an
  * address range that is not wholly inside one region is refused.
  */
-#ifndef VMM_GUEST_MEM_H
-#define VMM_GUEST_MEM_H
+#ifndef PLATFORM_GUEST_MEM_H
+#define PLATFORM_GUEST_MEM_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -9,8 +9,8 @@
  *   0xC000_0000 .. 0xFFFF_FFFF  32-bit hole for MMIO and PCI (never RAM)
  *   0x1_0000_0000 ..            RAM that did not fit below the hole
  */
-#ifndef VMM_MEMMAP_H
-#define VMM_MEMMAP_H
+#ifndef PLATFORM_MEMMAP_H
+#define PLATFORM_MEMMAP_H
 
 #include <stddef.h>
 #include <stdint.h>

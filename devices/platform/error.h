@@ -2,8 +2,8 @@
  * Error reporting: functions that can fail fill a struct vmm_error and
  * return -1; main() prints its one line and picks the exit status.
  */
-#ifndef VMM_ERROR_H
-#define VMM_ERROR_H
+#ifndef PLATFORM_ERROR_H
+#define PLATFORM_ERROR_H
 
 #include <stdarg.h>
 

@@ -9,8 +9,8 @@
  * moves when the guest writes config space). Replaced maps and removed
  * ranges are kept until bus_destroy(): this happens a few times per boot.
  */
-#ifndef VMM_BUS_H
-#define VMM_BUS_H
+#ifndef PLATFORM_BUS_H
+#define PLATFORM_BUS_H
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* Guest physical memory: bounds-checked pointers into the RAM regions and copies in and out. */
 #include "guest_mem.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* Filling a struct vmm_error: the one-line message and exit status of a failure. */
 #include "error.h"
 
 #include <stdio.h>

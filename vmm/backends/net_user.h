@@ -1,14 +1,13 @@
 /* User-mode NAT for network devices through libslirp; see net_user.c. */
-#ifndef VMM_NET_USER_H
-#define VMM_NET_USER_H
+#ifndef BACKENDS_NET_USER_H
+#define BACKENDS_NET_USER_H
 
 #include <pthread.h>
 #include <slirp/libslirp.h>
 #include <stdbool.h>
 
-#include "config.h"
 #include "error.h"
-#include "iothread.h"
+#include "event_loop.h"
 #include "net_backend.h"
 
 #define NET_USER_QUEUE 256          /* frames waiting for the guest */
@@ -28,8 +27,8 @@ struct net_user {
 	bool running, stop;
 	int wake_fd;                    /* eventfd: poll again (new sockets, stop) */
 	int rx_fd;                      /* eventfd: frames wait for the guest */
-	struct iothread *io;
-	bool watched;
+	struct event_loop *loop;
+	struct event_watch *watch;
 	struct net_user_frame queue[NET_USER_QUEUE];
 	unsigned head, count;
 	uint64_t dropped;               /* the guest did not take frames fast enough */
@@ -38,10 +37,11 @@ struct net_user {
 	int npfds;
 };
 
-/* Starts the NAT (10.0.2.0/24, host 10.0.2.2, DHCP from 10.0.2.15) with the hostfwd rules in n. */
-int net_user_open(struct net_user *u, const struct nic_config *n, struct vmm_error *err);
+/* Starts the NAT (10.0.2.0/24, host 10.0.2.2, DHCP from 10.0.2.15) with hostfwd rules
+ * (tcp|udp:[ADDR]:PORT-[ADDR]:PORT). */
+int net_user_open(struct net_user *u, const char *const *hostfwd, unsigned nr_hostfwd, struct vmm_error *err);
 struct net_backend net_user_backend(struct net_user *u);
-int net_user_watch(struct net_user *u, struct iothread *io, iothread_fn *on_receive, void *device);
+int net_user_watch(struct net_user *u, struct event_loop *loop, event_fn *on_receive, void *device);
 /* Frames for the guest dropped because it left the queue full. */
 uint64_t net_user_dropped(struct net_user *u);
 void net_user_close(struct net_user *u);

@@ -18,7 +18,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "virtio_net.h"
 
 #define TUN_DEVICE "/dev/net/tun"
 
@@ -42,7 +41,7 @@ static int open_queue(struct net_tap *t, unsigned queues, struct vmm_error *err)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (queues > 1 ? IFF_MULTI_QUEUE : 0) };
 	struct net_tap_queue *q = &t->q[t->nr_queues];
-	int hdr = VIRTIO_NET_HDR_BYTES;
+	int hdr = NET_FRAME_HEADER_BYTES;
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->ifname);
 	q->fd = open(TUN_DEVICE, O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -134,26 +133,26 @@ static void tap_set_receiving(void *ctx, bool on)
 {
 	struct net_tap_queue *q = ctx;
 
-	if (q->watched)
-		iothread_enable(q->io, q->fd, on);
+	if (q->watch)
+		event_watch_enable(q->loop, q->watch, on);
 }
 
 /* TUNSETOFFLOAD: which offloaded frames the tap may hand the guest. */
-static int tap_set_guest_offloads(void *ctx, uint64_t f)
+static int tap_set_guest_offloads(void *ctx, unsigned offloads)
 {
+	static const struct { unsigned offload, tun; } map[] = {
+		{ NET_OFFLOAD_TSO4, TUN_F_TSO4 }, { NET_OFFLOAD_TSO6, TUN_F_TSO6 },
+		{ NET_OFFLOAD_ECN, TUN_F_TSO_ECN }, { NET_OFFLOAD_UFO, TUN_F_UFO },
+	};
 	struct net_tap_queue *q = ctx;
 	unsigned flags = 0;
 
-	if (f & (1ull << VIRTIO_NET_F_GUEST_CSUM)) {
+	/* Segmentation offloads need the checksum one (the kernel refuses them alone). */
+	if (offloads & NET_OFFLOAD_CSUM) {
 		flags |= TUN_F_CSUM;
-		if (f & (1ull << VIRTIO_NET_F_GUEST_TSO4))
-			flags |= TUN_F_TSO4;
-		if (f & (1ull << VIRTIO_NET_F_GUEST_TSO6))
-			flags |= TUN_F_TSO6;
-		if (f & (1ull << VIRTIO_NET_F_GUEST_ECN))
-			flags |= TUN_F_TSO_ECN;
-		if (f & (1ull << VIRTIO_NET_F_GUEST_UFO))
-			flags |= TUN_F_UFO;
+		for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+			if (offloads & map[i].offload)
+				flags |= map[i].tun;
 	}
 	return ioctl(q->fd, TUNSETOFFLOAD, flags);
 }
@@ -182,40 +181,34 @@ static const struct net_backend_ops tap_ops = {
 
 struct net_backend net_tap_backend(struct net_tap *t, unsigned queue)
 {
-	/* The tap takes whatever a guest sends with a virtio_net_hdr, and can
+	/* The tap takes whatever a guest sends with a frame header, and can
 	 * deliver checksum-offloaded and TSO frames if the guest accepts them. */
-	uint64_t features = (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_HOST_TSO4) |
-			    (1ull << VIRTIO_NET_F_HOST_TSO6) | (1ull << VIRTIO_NET_F_HOST_ECN) |
-			    (1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_GUEST_TSO4) |
-			    (1ull << VIRTIO_NET_F_GUEST_TSO6) | (1ull << VIRTIO_NET_F_GUEST_ECN);
+	unsigned offloads = NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4 | NET_OFFLOAD_TSO6 | NET_OFFLOAD_ECN;
 
 	/* UFO only where this kernel's tap still takes it. */
 	if (ioctl(t->q[queue].fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_UFO) == 0) {
-		features |= (1ull << VIRTIO_NET_F_HOST_UFO) | (1ull << VIRTIO_NET_F_GUEST_UFO);
+		offloads |= NET_OFFLOAD_UFO;
 		ioctl(t->q[queue].fd, TUNSETOFFLOAD, 0);
 	}
-
-	return (struct net_backend){ &tap_ops, &t->q[queue], features };
+	return (struct net_backend){ &tap_ops, &t->q[queue], offloads, offloads };
 }
 
-int net_tap_watch(struct net_tap *t, unsigned queue, struct iothread *io, iothread_fn *on_receive, void *arg)
+int net_tap_watch(struct net_tap *t, unsigned queue, struct event_loop *loop, event_fn *on_receive, void *arg)
 {
 	struct net_tap_queue *q = &t->q[queue];
 
 	/* Watched from now on, but paused until the device wants frames. */
-	q->io = io;
-	if (iothread_add(io, q->fd, on_receive, arg) < 0)
+	q->loop = loop;
+	q->watch = event_watch(loop, q->fd, on_receive, arg);
+	if (!q->watch)
 		return -1;
-	q->watched = true;
-	return iothread_enable(io, q->fd, false);
+	return event_watch_enable(loop, q->watch, false);
 }
 
 void net_tap_close(struct net_tap *t)
 {
 	for (unsigned i = 0; i < t->nr_queues; i++) {
 		struct net_tap_queue *q = &t->q[i];
-		if (q->watched)
-			iothread_remove(q->io, q->fd);
 		if (q->fd >= 0)
 			close(q->fd);
 		q->fd = -1;

@@ -1,3 +1,4 @@
+/* The port-I/O and MMIO buses: sorted ranges, binary search, maps replaced rather than changed. */
 #include "bus.h"
 
 #include <errno.h>

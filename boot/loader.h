@@ -1,0 +1,49 @@
+/*
+ * Loading a guest: a bzImage (Linux 64-bit boot protocol) or an ELF with a
+ * PVH entry, an optional initrd, the command line, the boot information
+ * the kernel reads (boot_params or hvm_start_info), the ACPI tables and the
+ * reset vector. What comes back is where and how vCPU 0 starts.
+ */
+#ifndef BOOT_LOADER_H
+#define BOOT_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acpi.h"
+#include "bzimage.h"
+#include "error.h"
+#include "guest_mem.h"
+#include "memmap.h"
+
+struct boot_request {
+	const struct guest_mem *mem;
+	const struct memmap *map;
+	const uint8_t *kernel;
+	size_t kernel_len;
+	const uint8_t *initrd;       /* NULL: none */
+	size_t initrd_len;
+	const char *cmdline;         /* the user's; NULL: empty */
+	enum bzimage_decompress decompress;
+	const char *linux_cmdline;   /* appended for Linux kernels only; NULL: nothing */
+	const struct acpi_config *acpi;
+	const char *kernel_name;     /* for error messages; NULL: the built-in guest */
+	const char *initrd_name;
+};
+
+enum boot_entry_kind {
+	BOOT_ENTRY_PVH,       /* 32-bit protected mode, paging off, RBX = hvm_start_info */
+	BOOT_ENTRY_LINUX64,   /* 64-bit mode on the loader's page tables, RSI = boot_params */
+};
+
+struct boot_entry {
+	enum boot_entry_kind kind;
+	uint64_t rip;
+	uint64_t info;           /* the boot information's address */
+	bool linux_kernel;       /* so linux_cmdline was appended */
+};
+
+int boot_load(const struct boot_request *req, struct boot_entry *entry, struct vmm_error *err);
+
+#endif

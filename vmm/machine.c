@@ -1,0 +1,101 @@
+/* The machine's devices: the PC's fixed ports, the PCI host, disks and NICs, and what ACPI says of them. */
+#include "machine.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "acpi_sleep.h"
+#include "debug_exit.h"
+#include "i8042.h"
+#include "post_code.h"
+
+void machine_init(struct machine *m, struct power_control power)
+{
+	memset(m, 0, sizeof(*m));
+	bus_init(&m->pio, "pio");
+	bus_init(&m->mmio, "mmio");
+	m->io.epfd = m->io.stop_fd = -1;
+	m->power = power;
+}
+
+int machine_open_backends(struct machine *m, const struct vm_config *cfg, struct vmm_error *err)
+{
+	int r = disks_open(m->disks, cfg, err);
+
+	m->nr_disks = cfg->nr_disks;
+	m->nr_nics = cfg->nr_nics;
+	return r < 0 ? -1 : nics_open(m->nics, cfg, err);
+}
+
+static int add_fixed_ports(struct machine *m, struct vmm_error *err)
+{
+	const struct {
+		uint16_t port, len;
+		const struct bus_device_ops *ops;
+		void *opaque;
+		const char *name;
+	} ports[] = {
+		{ SERIAL_COM1_BASE, SERIAL_REGS, &serial_ops, m->serial, "serial" },
+		{ DEBUG_EXIT_PORT, DEBUG_EXIT_LEN, &debug_exit_ops, &m->power, "debug-exit" },
+		{ I8042_COMMAND_PORT, 1, &i8042_ops, &m->power, "i8042" },
+		{ ACPI_SLEEP_PORT, ACPI_SLEEP_LEN, &acpi_sleep_ops, &m->power, "acpi-sleep" },
+		{ POST_CODE_PORT, 1, &post_code_ops, NULL, "post-code" },
+	};
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		if (bus_register(&m->pio, ports[i].port, ports[i].len, ports[i].ops, ports[i].opaque,
+				 ports[i].name) < 0)
+			return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot place %s at port 0x%x: %s",
+					ports[i].name, ports[i].port, strerror(errno));
+	return 0;
+}
+
+int machine_add_devices(struct machine *m, const struct vm_config *cfg, struct serial_backend console,
+			struct vmm_error *err)
+{
+	struct irq_line com1_irq = { .ctl = &m->irqchip, .gsi = SERIAL_COM1_GSI };
+
+	m->serial = serial_create(com1_irq, console);
+	if (!m->serial)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "out of memory");
+	if (add_fixed_ports(m, err) < 0)
+		return -1;
+	if (iothread_init(&m->io) < 0 || pci_host_init(&m->pci, &m->pio, &m->mmio, &m->irqchip) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot set up the I/O thread and PCI host: %s", strerror(errno));
+	m->platform = (struct platform){ &m->mem, &m->pio, &m->mmio, &m->irqchip, &m->ioevents, &m->io.loop };
+	m->slots = (struct virtio_slots){ .platform = &m->platform, .pci = &m->pci };
+	if (disks_attach(m->disks, cfg, &m->slots, err) < 0)
+		return -1;
+	return nics_attach(m->nics, cfg, &m->slots, err);
+}
+
+void machine_acpi_board(struct acpi_board *board)
+{
+	*board = (struct acpi_board){
+		.com1_port = SERIAL_COM1_BASE, .com1_ports = SERIAL_REGS, .com1_gsi = SERIAL_COM1_GSI,
+		.reset_port = I8042_COMMAND_PORT, .reset_value = I8042_CMD_RESET,
+		.sleep_port = ACPI_SLEEP_PORT, .s5_sleep_type = ACPI_SLEEP_TYPE_S5,
+		.pci_config_port = PCI_CONFIG_ADDRESS_PORT, .pci_slots = PCI_MAX_SLOTS,
+	};
+	for (unsigned slot = 0; slot < PCI_MAX_SLOTS; slot++)
+		board->pci_slot_gsi[slot] = pci_intx_gsi(slot);
+}
+
+int machine_start(struct machine *m)
+{
+	return iothread_start(&m->io);
+}
+
+void machine_stop(struct machine *m)
+{
+	iothread_stop(&m->io);
+}
+
+void machine_destroy(struct machine *m)
+{
+	iothread_destroy(&m->io);
+	disks_close(m->disks, m->nr_disks);
+	nics_close(m->nics, m->nr_nics);
+	serial_destroy(m->serial);
+	bus_destroy(&m->pio);
+	bus_destroy(&m->mmio);
+}
