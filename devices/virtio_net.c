@@ -238,9 +238,11 @@ static bool receive_one(struct net_pair *p)
 		return false;
 	}
 	if (chains == 0) {
-		/* No buffers: leave frames in the backend until the driver adds some. */
+		/* Not room enough: leave frames in the backend until the driver adds
+		 * buffers, unless it did just now (then look again). */
+		if (virtq_arm_kick(vq))
+			return true;
 		set_receiving(p, false);
-		virtq_arm_kick(vq);
 		return false;
 	}
 	ssize_t len = p->be.ops->receive(p->be.ctx, iov, niov);

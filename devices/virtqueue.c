@@ -217,9 +217,12 @@ bool virtq_arm_kick(struct virtqueue *vq)
 {
 	if (!vq->ready)
 		return false;
+	uint16_t idx = load16(&vq->avail[AVAIL_IDX]);
+	/* At the driver's index, not ours: buffers the device left in the ring
+	 * must not stand between the driver and its next kick. */
 	if (vq->event_idx)
-		__atomic_store_n(avail_event(vq), vq->last_avail, __ATOMIC_RELEASE);
+		__atomic_store_n(avail_event(vq), idx, __ATOMIC_RELEASE);
 	/* A buffer added before the driver saw avail_event would get no kick. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return load16(&vq->avail[AVAIL_IDX]) != vq->last_avail;
+	return load16(&vq->avail[AVAIL_IDX]) != idx;
 }

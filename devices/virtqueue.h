@@ -67,7 +67,8 @@ void virtq_unpop(struct virtqueue *vq, uint16_t n);
 void virtq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 /* Whether the driver wants an interrupt for what was pushed since the last one. */
 bool virtq_should_interrupt(struct virtqueue *vq);
-/* With EVENT_IDX: ask for a kick at the next new buffer; true if one arrived meanwhile. */
+/* With EVENT_IDX: ask for a kick when the driver adds its next buffer (even if the
+ * device left earlier ones in the ring); true if one was added meanwhile. */
 bool virtq_arm_kick(struct virtqueue *vq);
 
 #endif

@@ -223,6 +223,40 @@ START_TEST(test_tx_malformed)
 }
 END_TEST
 
+static void add_and_kick_as_asked(struct test_queue *q, unsigned index, const struct fake_buf *bufs, unsigned n);
+
+/*
+ * With GSO the device waits for room for a 64 KiB frame. Buffers it takes
+ * and puts back must not hide the next ones from the driver's EVENT_IDX
+ * check: it asks for a kick at the driver's index, so the buffer that
+ * completes the room is heard of (a TCP stream over a tap stalled without).
+ */
+START_TEST(test_rx_waits_for_room_with_event_idx)
+{
+	uint32_t id, len;
+
+	teardown();
+	setup_offloads((1u << VIRTIO_NET_F_MAC) | (1u << VIRTIO_NET_F_MRG_RXBUF) | (1u << VIRTIO_NET_F_GUEST_CSUM) |
+		       (1u << VIRTIO_NET_F_GUEST_TSO4) | (1u << VIRTIO_F_EVENT_IDX),
+		       NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4);
+	for (unsigned i = 0; i < 10; i++) {
+		struct fake_buf b = { BUF_GPA + i * 0x1000u, 4096, true };
+		add_and_kick_as_asked(&rxq, 0, &b, 1);
+	}
+	queue_frame(our_mac, 1000);
+	virtio_net_receive(virtio_net_rx_port(net, 0));
+	ck_assert(!fb.receiving);                 /* 40 KiB is not room for 64 KiB */
+	struct fake_buf more[10];
+	for (unsigned i = 0; i < 10; i++)
+		more[i] = (struct fake_buf){ BUF_GPA + (10 + i) * 0x1000u, 4096, true };
+	add_and_kick_as_asked(&rxq, 0, more, 10);   /* one chain of 10 buffers: 80 KiB in all */
+	ck_assert_msg(fb.receiving, "no kick reached the device for the new buffers");
+	virtio_net_receive(virtio_net_rx_port(net, 0));
+	ck_assert_int_eq(used(&rxq, &id, &len), 1);
+	ck_assert_uint_eq(len, 12 + 14 + 1000);
+}
+END_TEST
+
 START_TEST(test_rx_waits_for_buffers)
 {
 	uint32_t id, len;
@@ -471,6 +505,7 @@ Suite *virtio_net_suite(void)
 	tcase_add_test(tc, test_tx_malformed);
 	tcase_add_test(tc, test_rx_waits_for_buffers);
 	tcase_add_test(tc, test_rx_merged_buffers);
+	tcase_add_test(tc, test_rx_waits_for_room_with_event_idx);
 	tcase_add_test(tc, test_rx_filter_and_control_queue);
 	tcase_add_test(tc, test_control_queue_event_idx);
 	tcase_add_test(tc, test_config_and_offloads);
