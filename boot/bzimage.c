@@ -86,6 +86,10 @@ static int parse(const struct memmap *map, const uint8_t *img, size_t len, struc
 		return vmm_fail(err, VMM_EXIT_USAGE, "bzImage is truncated: no protected-mode kernel after %zu "
 				"bytes of setup code", setup_bytes);
 	size_t kernel_bytes = len - setup_bytes;
+	/* syssize: the protected-mode kernel's size in 16-byte paragraphs. */
+	if ((uint64_t)h.syssize * 16 > kernel_bytes)
+		return vmm_fail(err, VMM_EXIT_USAGE, "bzImage is truncated: its header says %llu bytes of kernel, "
+				"the file has %zu", (unsigned long long)h.syssize * 16, kernel_bytes);
 	uint64_t load = h.relocatable_kernel ? h.pref_address : KERNEL_DEFAULT_LOAD;
 	uint64_t footprint = h.init_size > kernel_bytes ? h.init_size : kernel_bytes;
 	uint64_t low_end = memmap_low_ram_end(map);

@@ -8,17 +8,7 @@
 #include "pvh.h"
 #include "reset_vector.h"
 
-/* What was loaded, and what it needs next. */
-struct loaded_kernel {
-	enum boot_entry_kind kind;
-	uint64_t entry;
-	uint64_t end;            /* first byte above the kernel */
-	uint64_t initrd_max;     /* highest byte an initrd may occupy */
-	bool linux_kernel;
-	struct bzimage bz;       /* BOOT_ENTRY_LINUX64 only */
-};
-
-static int load_kernel(const struct boot_request *req, struct loaded_kernel *k, struct vmm_error *err)
+static int load_kernel(const struct boot_request *req, struct boot_kernel *k, struct vmm_error *err)
 {
 	if (bzimage_detect(req->kernel, req->kernel_len)) {
 		if (bzimage_load(req->mem, req->map, req->kernel, req->kernel_len, req->decompress, &k->bz, err) < 0)
@@ -33,8 +23,8 @@ static int load_kernel(const struct boot_request *req, struct loaded_kernel *k, 
 	struct pvh_image pvh;
 	if (pvh_load_elf(req->mem, req->map, req->kernel, req->kernel_len, &pvh, err) < 0)
 		return -1;
-	*k = (struct loaded_kernel){ .kind = BOOT_ENTRY_PVH, .entry = pvh.entry, .end = pvh.end,
-				     .initrd_max = UINT64_MAX, .linux_kernel = pvh.linux_kernel };
+	*k = (struct boot_kernel){ .kind = BOOT_ENTRY_PVH, .entry = pvh.entry, .end = pvh.end,
+				   .initrd_max = UINT64_MAX, .linux_kernel = pvh.linux_kernel };
 	return 0;
 }
 
@@ -43,7 +33,7 @@ static int load_kernel(const struct boot_request *req, struct loaded_kernel *k, 
  * for other guests, the virtio-mmio devices in Linux's virtio_mmio.device=
  * syntax (Linux itself finds them in the DSDT).
  */
-static void build_cmdline(const struct boot_request *req, const struct loaded_kernel *k, char *out, size_t size)
+static void build_cmdline(const struct boot_request *req, const struct boot_kernel *k, char *out, size_t size)
 {
 	const struct acpi_config *acpi = req->acpi;
 	size_t len = (size_t)snprintf(out, size, "%s", req->cmdline ? req->cmdline : "");
@@ -56,16 +46,16 @@ static void build_cmdline(const struct boot_request *req, const struct loaded_ke
 					(unsigned long long)acpi->mmio_devices[i].base, acpi->mmio_devices[i].gsi);
 }
 
-static int write_boot_info(const struct boot_request *req, const struct loaded_kernel *k, const char *cmdline,
-			   uint64_t initrd_addr, struct vmm_error *err)
+static int write_boot_info(const struct boot_request *req, const struct boot_kernel *k, const char *cmdline,
+			   struct vmm_error *err)
 {
 	uint64_t initrd_size = req->initrd ? req->initrd_len : 0;
 
 	if (k->kind == BOOT_ENTRY_PVH) {
-		struct pvh_boot_params bp = { cmdline, initrd_addr, initrd_size, req->acpi->base };
+		struct pvh_boot_params bp = { cmdline, k->initrd_addr, initrd_size, req->acpi->base };
 		return pvh_write_start_info(req->mem, req->map, &bp, err);
 	}
-	struct linux_boot_info info = { cmdline, initrd_addr, initrd_size, req->acpi->base };
+	struct linux_boot_info info = { cmdline, k->initrd_addr, initrd_size, req->acpi->base };
 	if (long_mode_write_tables(req->mem) < 0)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "page tables do not fit in guest RAM");
 	return bzimage_write_boot_params(req->mem, req->map, &k->bz, &info, err);
@@ -81,39 +71,36 @@ static int write_acpi_tables(const struct boot_request *req, struct vmm_error *e
 	return 0;
 }
 
-static int load(const struct boot_request *req, struct loaded_kernel *k, struct vmm_error *err)
+int boot_load_kernel(const struct boot_request *req, struct boot_kernel *k, struct vmm_error *err)
 {
-	char cmdline[BOOT_CMDLINE_MAX];
-	uint64_t initrd_addr = 0;
-
 	if (load_kernel(req, k, err) < 0) {
 		size_t n = strlen(err->msg);
 		if (req->kernel_name)
 			snprintf(err->msg + n, sizeof(err->msg) - n, " (--kernel %s)", req->kernel_name);
 		return -1;
 	}
-	build_cmdline(req, k, cmdline, sizeof(cmdline));
-	if (req->initrd) {
-		if (boot_place_initrd(req->map, k->end, k->initrd_max, req->initrd_len, &initrd_addr, err) < 0)
-			return -1;
-		if (guest_mem_write(req->mem, initrd_addr, req->initrd, req->initrd_len) < 0)
-			return vmm_fail(err, VMM_EXIT_USAGE, "--initrd %s does not fit in guest RAM", req->initrd_name);
-	}
-	if (write_boot_info(req, k, cmdline, initrd_addr, err) < 0 || write_acpi_tables(req, err) < 0)
+	k->initrd_addr = 0;
+	if (!req->initrd)
+		return 0;
+	if (boot_place_initrd(req->map, k->end, k->initrd_max, req->initrd_len, &k->initrd_addr, err) < 0)
 		return -1;
-	if (reset_vector_write(req->mem) < 0)
-		return vmm_fail(err, VMM_EXIT_RUNTIME, "the reset vector is not in guest RAM");
+	if (guest_mem_write(req->mem, k->initrd_addr, req->initrd, req->initrd_len) < 0)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--initrd %s does not fit in guest RAM", req->initrd_name);
 	return 0;
 }
 
-int boot_load(const struct boot_request *req, struct boot_entry *entry, struct vmm_error *err)
+int boot_finish(const struct boot_request *req, const struct boot_kernel *k, struct boot_entry *entry,
+		struct vmm_error *err)
 {
-	struct loaded_kernel k;
+	char cmdline[BOOT_CMDLINE_MAX];
 
-	if (load(req, &k, err) < 0)
+	build_cmdline(req, k, cmdline, sizeof(cmdline));
+	if (write_boot_info(req, k, cmdline, err) < 0 || write_acpi_tables(req, err) < 0)
 		return -1;
-	*entry = (struct boot_entry){ k.kind, k.entry,
-				      k.kind == BOOT_ENTRY_PVH ? BOOT_START_INFO_ADDR : BOOT_PARAMS_ADDR,
-				      k.linux_kernel };
+	if (reset_vector_write(req->mem) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "the reset vector is not in guest RAM");
+	*entry = (struct boot_entry){ k->kind, k->entry,
+				      k->kind == BOOT_ENTRY_PVH ? BOOT_START_INFO_ADDR : BOOT_PARAMS_ADDR,
+				      k->linux_kernel };
 	return 0;
 }

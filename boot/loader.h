@@ -1,8 +1,11 @@
 /*
- * Loading a guest: a bzImage (Linux 64-bit boot protocol) or an ELF with a
- * PVH entry, an optional initrd, the command line, the boot information
- * the kernel reads (boot_params or hvm_start_info), the ACPI tables and the
- * reset vector. What comes back is where and how vCPU 0 starts.
+ * Loading a guest, in two steps. boot_load_kernel() puts a bzImage (Linux
+ * 64-bit boot protocol) or an ELF with a PVH entry, and the initrd, into
+ * guest RAM: every check of those files happens there, so vmm runs it
+ * before it opens /dev/kvm. boot_finish() then writes the command line, the
+ * boot information the kernel reads (boot_params or hvm_start_info), the
+ * ACPI tables for the machine as built and the reset vector, and says where
+ * and how vCPU 0 starts.
  */
 #ifndef BOOT_LOADER_H
 #define BOOT_LOADER_H
@@ -27,16 +30,24 @@ struct boot_request {
 	const char *cmdline;         /* the user's; NULL: empty */
 	enum bzimage_decompress decompress;
 	const char *linux_cmdline;   /* appended for Linux kernels only; NULL: nothing */
-	const struct acpi_config *acpi;
+	const struct acpi_config *acpi;   /* boot_finish() only */
 	const char *kernel_name;     /* for error messages; NULL: the built-in guest */
 	const char *initrd_name;
 };
 
-enum boot_entry_kind {
-	BOOT_ENTRY_PVH,       /* 32-bit protected mode, paging off, RBX = hvm_start_info */
-	BOOT_ENTRY_LINUX64,   /* 64-bit mode on the loader's page tables, RSI = boot_params */
+/* What boot_load_kernel() loaded, for boot_finish(). */
+struct boot_kernel {
+	enum boot_entry_kind { BOOT_ENTRY_PVH, BOOT_ENTRY_LINUX64 } kind;
+	uint64_t entry;
+	uint64_t end;            /* first byte above the kernel */
+	uint64_t initrd_max;     /* highest byte an initrd may occupy */
+	uint64_t initrd_addr;
+	bool linux_kernel;
+	struct bzimage bz;       /* BOOT_ENTRY_LINUX64 only */
 };
 
+/* PVH: 32-bit protected mode, paging off, RBX = hvm_start_info.
+ * LINUX64: 64-bit mode on the loader's page tables, RSI = boot_params. */
 struct boot_entry {
 	enum boot_entry_kind kind;
 	uint64_t rip;
@@ -44,6 +55,8 @@ struct boot_entry {
 	bool linux_kernel;       /* so linux_cmdline was appended */
 };
 
-int boot_load(const struct boot_request *req, struct boot_entry *entry, struct vmm_error *err);
+int boot_load_kernel(const struct boot_request *req, struct boot_kernel *k, struct vmm_error *err);
+int boot_finish(const struct boot_request *req, const struct boot_kernel *k, struct boot_entry *entry,
+		struct vmm_error *err);
 
 #endif

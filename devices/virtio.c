@@ -90,7 +90,6 @@ static void reset_locked(struct virtio_dev *vdev)
 	}
 	vdev->status = 0;
 	vdev->driver_features = 0;
-	vdev->generation++;
 }
 
 static bool features_acceptable(const struct virtio_dev *vdev)
@@ -157,6 +156,8 @@ void virtio_queue_set_ready(struct virtio_dev *vdev, unsigned q, bool ready)
 	pthread_mutex_lock(&vdev->lock);
 	struct virtqueue *vq = &vdev->queues[q];
 	if (!ready) {
+		if (vq->ready && vdev->ops->queue_reset)
+			vdev->ops->queue_reset(vdev, q);
 		virtq_reset(vq);
 		vq->size = VIRTIO_QUEUE_MAX_SIZE;
 	} else if (!vq->ready && (vq->size > VIRTIO_QUEUE_MAX_SIZE || virtq_enable(vq) < 0)) {

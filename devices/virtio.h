@@ -43,8 +43,11 @@ struct virtio_device_ops {
 	void (*config_write)(struct virtio_dev *vdev, uint32_t offset, const uint8_t *data, unsigned size);
 	/* The driver made buffers available on queue q. */
 	void (*queue_notify)(struct virtio_dev *vdev, unsigned q);
-	/* Forget in-flight work: the driver reset the device. */
+	/* The driver reset the device: finish or cancel in-flight work before returning,
+	 * since the rings are gone afterwards (virtio 1.2, 2.4). */
 	void (*reset)(struct virtio_dev *vdev);
+	/* Optional: the same for queue q alone (2.6.1, queue reset), before it is cleared. */
+	void (*queue_reset)(struct virtio_dev *vdev, unsigned q);
 	/* Optional: the driver set DRIVER_OK; the negotiated features are final. */
 	void (*driver_ok)(struct virtio_dev *vdev);
 };
@@ -73,8 +76,6 @@ struct virtio_dev {
 	uint8_t config_generation;
 	unsigned nr_queues;
 	struct virtqueue *queues;
-	/* Bumped on reset so that work finishing afterwards is dropped. */
-	unsigned generation;
 	struct virtio_kick *kicks;         /* virtio_kick.c; NULL: kicks are register writes */
 	struct ioevents *ioevents;
 };

@@ -14,6 +14,7 @@
  */
 #include "virtio_blk.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +44,10 @@
 #define SECTOR_SHIFT 9
 #define SECTOR_SIZE 512
 #define HEADER_BYTES 16
-#define MAX_SEGMENT_BYTES (1u << 20)
+/* size_max and seg_max: what a request may carry, enforced. seg_max * size_max
+ * stays under the block backends' bounce budget (BLOCK_BOUNCE_MAX, 16 MiB). */
+#define MAX_SEGMENT_BYTES (64u << 10)
+#define MAX_SEGMENTS (VIRTQ_MAX_CHAIN - 2)   /* the header and status take two */
 /* Discard and write-zeroes segments per request, and sectors per segment. */
 #define MAX_RANGE_SEGMENTS 16
 #define MAX_RANGE_SECTORS (1u << 22)
@@ -88,7 +92,6 @@ struct blk_range_segment {
 struct blk_request {
 	struct virtio_blk *blk;
 	unsigned queue;
-	unsigned generation;
 	uint8_t *status;
 	uint32_t used_len;
 	unsigned pending;          /* backend operations still running */
@@ -118,18 +121,20 @@ static void signal_queues(struct virtio_blk *blk)
 	}
 }
 
+static void free_request(struct virtio_blk *blk, struct blk_request *req)
+{
+	req->next_free = blk->free_requests;
+	blk->free_requests = req;
+}
+
 static void finish(struct blk_request *req)
 {
 	struct virtio_blk *blk = req->blk;
 
-	/* A request the driver reset away is dropped: its ring is gone. */
-	if (req->generation == blk->vdev.generation) {
-		*req->status = req->result;
-		virtq_push(&blk->vdev.queues[req->queue], req->chain.head, req->used_len);
-		blk->signal_pending[req->queue] = true;
-	}
-	req->next_free = blk->free_requests;
-	blk->free_requests = req;
+	*req->status = req->result;
+	virtq_push(&blk->vdev.queues[req->queue], req->chain.head, req->used_len);
+	blk->signal_pending[req->queue] = true;
+	free_request(blk, req);
 }
 
 static void fail_request(struct blk_request *req, uint8_t status)
@@ -195,31 +200,49 @@ static bool range_ok(const struct virtio_blk *blk, uint64_t sector, uint64_t byt
 	return sector <= size >> SECTOR_SHIFT && bytes <= size - (sector << SECTOR_SHIFT);
 }
 
-static void submit_rw(struct blk_request *req, uint32_t type, uint64_t sector)
+/* Within seg_max and size_max (5.2.4), as the device promised the driver. */
+static bool segments_ok(const struct iovec *iov, unsigned n)
+{
+	if (n > MAX_SEGMENTS)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (iov[i].iov_len > MAX_SEGMENT_BYTES)
+			return false;
+	return true;
+}
+
+/* Returns true when the backend has no room for it now: the request goes back to the ring. */
+static bool submit_rw(struct blk_request *req, uint32_t type, uint64_t sector)
 {
 	struct virtio_blk *blk = req->blk;
 	struct virtq_chain *c = &req->chain;
 	bool is_read = type == VIRTIO_BLK_T_IN;
 	uint64_t bytes = is_read ? c->in_len : c->out_len;
 
-	if (!is_read && blk->be->readonly)
-		return fail_request(req, VIRTIO_BLK_S_IOERR);
-	/* Data the device reads must be readable, data it writes writable (5.2.6). */
-	if ((is_read ? c->out_len : c->in_len) != 0)
-		return fail_request(req, VIRTIO_BLK_S_IOERR);
-	if (bytes % SECTOR_SIZE || !range_ok(blk, sector, bytes))
-		return fail_request(req, VIRTIO_BLK_S_IOERR);
-	req->used_len = (uint32_t)(is_read ? bytes : 0) + 1;
-	if (bytes == 0)
-		return fail_request(req, VIRTIO_BLK_S_OK);
 	const struct iovec *iov = is_read ? &c->iov[c->nr_out] : c->iov;
 	unsigned n = is_read ? c->nr_in : c->nr_out;
+
+	/* Data the device reads must be readable, data it writes writable (5.2.6). */
+	if ((!is_read && blk->be->readonly) || (is_read ? c->out_len : c->in_len) != 0 || !segments_ok(iov, n) ||
+	    bytes % SECTOR_SIZE || !range_ok(blk, sector, bytes)) {
+		fail_request(req, VIRTIO_BLK_S_IOERR);
+		return false;
+	}
+	req->used_len = (uint32_t)(is_read ? bytes : 0) + 1;
+	if (bytes == 0) {
+		fail_request(req, VIRTIO_BLK_S_OK);
+		return false;
+	}
 	const struct block_backend *be = blk->be;
 	int r = is_read ? be->ops->read(be->ctx, sector << SECTOR_SHIFT, iov, n, req)
 			: be->ops->write(be->ctx, sector << SECTOR_SHIFT, iov, n, req);
+	if (r == -EAGAIN)
+		return true;
 	if (r < 0)
-		return fail_request(req, VIRTIO_BLK_S_IOERR);
-	req->pending = 1;
+		fail_request(req, VIRTIO_BLK_S_IOERR);
+	else
+		req->pending = 1;
+	return false;
 }
 
 static void submit_ranges(struct blk_request *req, uint32_t type)
@@ -274,7 +297,16 @@ static void submit_get_id(struct blk_request *req)
 	finish(req);
 }
 
-static void submit_request(struct blk_request *req)
+static void submit_flush(struct blk_request *req)
+{
+	req->used_len = 1;
+	if (req->blk->be->ops->flush(req->blk->be->ctx, req) < 0)
+		return fail_request(req, VIRTIO_BLK_S_IOERR);
+	req->pending = 1;
+}
+
+/* Returns true when the request must wait in the ring for backend room. */
+static bool submit_request(struct blk_request *req)
 {
 	struct {
 		uint32_t type;
@@ -285,25 +317,18 @@ static void submit_request(struct blk_request *req)
 	req->result = VIRTIO_BLK_S_OK;
 	req->pending = 0;
 	if (!take_out_bytes(&req->chain, &hdr, sizeof(hdr)))
-		return fail_request(req, VIRTIO_BLK_S_IOERR);
-	switch (hdr.type) {
-	case VIRTIO_BLK_T_IN:
-	case VIRTIO_BLK_T_OUT:
+		fail_request(req, VIRTIO_BLK_S_IOERR);
+	else if (hdr.type == VIRTIO_BLK_T_IN || hdr.type == VIRTIO_BLK_T_OUT)
 		return submit_rw(req, hdr.type, hdr.sector);
-	case VIRTIO_BLK_T_FLUSH:
-		req->used_len = 1;
-		if (req->blk->be->ops->flush(req->blk->be->ctx, req) < 0)
-			return fail_request(req, VIRTIO_BLK_S_IOERR);
-		req->pending = 1;
-		return;
-	case VIRTIO_BLK_T_GET_ID:
-		return submit_get_id(req);
-	case VIRTIO_BLK_T_DISCARD:
-	case VIRTIO_BLK_T_WRITE_ZEROES:
-		return submit_ranges(req, hdr.type);
-	default:
-		return fail_request(req, VIRTIO_BLK_S_UNSUPP);
-	}
+	else if (hdr.type == VIRTIO_BLK_T_FLUSH)
+		submit_flush(req);
+	else if (hdr.type == VIRTIO_BLK_T_GET_ID)
+		submit_get_id(req);
+	else if (hdr.type == VIRTIO_BLK_T_DISCARD || hdr.type == VIRTIO_BLK_T_WRITE_ZEROES)
+		submit_ranges(req, hdr.type);
+	else
+		fail_request(req, VIRTIO_BLK_S_UNSUPP);
+	return false;
 }
 
 /* Takes one chain off queue q; false when there is nothing (more) to do. */
@@ -325,17 +350,21 @@ static bool take_request(struct virtio_blk *blk, unsigned q)
 	}
 	blk->free_requests = req->next_free;
 	req->queue = q;
-	req->generation = blk->vdev.generation;
 	req->status = take_status_byte(&req->chain);
 	if (!req->status) {
 		/* Nowhere to put a status: the driver broke 5.2.6. */
 		virtq_push(vq, req->chain.head, 0);
-		req->next_free = blk->free_requests;
-		blk->free_requests = req;
+		free_request(blk, req);
 		virtio_needs_reset(&blk->vdev);
 		return false;
 	}
-	submit_request(req);
+	if (submit_request(req)) {
+		/* Back to the ring until earlier requests make room (they are in flight). */
+		virtq_unpop(vq, 1);
+		free_request(blk, req);
+		blk->stalled = true;
+		return false;
+	}
 	return true;
 }
 
@@ -349,20 +378,25 @@ static void blk_queue_notify(struct virtio_dev *vdev, unsigned q)
 	signal_queues(blk);
 }
 
+/* After completions: interrupts, and the requests left in the rings for want of room (but queue skip's). */
+static void after_completions(struct virtio_blk *blk, unsigned skip)
+{
+	signal_queues(blk);
+	if (!blk->stalled || !virtio_driver_ok(&blk->vdev))
+		return;
+	blk->stalled = false;
+	for (unsigned q = 0; q < blk->vdev.nr_queues; q++)
+		if (q != skip && blk->vdev.queues[q].ready)
+			blk_queue_notify(&blk->vdev, q);
+}
+
 void virtio_blk_complete_io(void *opaque)
 {
 	struct virtio_blk *blk = opaque;
 
 	pthread_mutex_lock(&blk->vdev.lock);
 	blk->be->ops->reap(blk->be->ctx);
-	signal_queues(blk);
-	/* Requests left in the rings for want of room can go now. */
-	if (blk->stalled && virtio_driver_ok(&blk->vdev)) {
-		blk->stalled = false;
-		for (unsigned q = 0; q < blk->vdev.nr_queues; q++)
-			if (blk->vdev.queues[q].ready)
-				blk_queue_notify(&blk->vdev, q);
-	}
+	after_completions(blk, blk->vdev.nr_queues);
 	pthread_mutex_unlock(&blk->vdev.lock);
 }
 
@@ -381,17 +415,37 @@ static void blk_config_write(struct virtio_dev *vdev, uint32_t offset, const uin
 	if (offset != CONFIG_WRITEBACK_OFFSET || size != 1 || !virtio_has_feature(vdev, VIRTIO_BLK_F_CONFIG_WCE))
 		return;
 	blk->config.writeback = data[0] ? 1 : 0;
+	/* Off: what the driver saw complete must be durable, in flight or not. */
+	if (!blk->config.writeback)
+		blk->be->ops->drain(blk->be->ctx);
 	blk->be->ops->set_write_cache(blk->be->ctx, blk->config.writeback);
+	after_completions(blk, vdev->nr_queues);
+}
+
+/*
+ * Requests in flight complete before a reset returns: their data lands in
+ * guest memory, and they go on the used ring, only while the rings are
+ * still the driver's (as QEMU drains before a reset). Afterwards nothing of
+ * them touches guest memory. The other queues of a queue reset get their
+ * interrupts and carry on.
+ */
+static void blk_queue_reset(struct virtio_dev *vdev, unsigned q)
+{
+	struct virtio_blk *blk = vdev->device;
+
+	blk->be->ops->drain(blk->be->ctx);
+	blk->signal_pending[q] = false;
+	after_completions(blk, q);
 }
 
 static void blk_reset(struct virtio_dev *vdev)
 {
 	struct virtio_blk *blk = vdev->device;
 
-	/* In-flight requests finish later and are dropped by generation. */
+	blk->be->ops->drain(blk->be->ctx);
+	memset(blk->signal_pending, 0, vdev->nr_queues * sizeof(bool));
 	blk->config.writeback = blk->be->write_cache;
 	blk->be->ops->set_write_cache(blk->be->ctx, blk->config.writeback);
-	memset(blk->signal_pending, 0, vdev->nr_queues * sizeof(bool));
 	blk->stalled = false;
 }
 
@@ -403,6 +457,7 @@ static const struct virtio_device_ops blk_ops = {
 	.config_write = blk_config_write,
 	.queue_notify = blk_queue_notify,
 	.reset = blk_reset,
+	.queue_reset = blk_queue_reset,
 };
 
 static uint64_t blk_features(const struct block_backend *be)
@@ -422,7 +477,7 @@ static void fill_config(struct virtio_blk *blk, unsigned nr_queues)
 
 	c->capacity = blk->be->size >> SECTOR_SHIFT;
 	c->size_max = MAX_SEGMENT_BYTES;
-	c->seg_max = VIRTQ_MAX_CHAIN - 2;   /* the header and status take two */
+	c->seg_max = MAX_SEGMENTS;
 	c->blk_size = blk->be->logical_block_size;
 	c->topology.min_io_size = 1;
 	c->writeback = blk->be->write_cache;

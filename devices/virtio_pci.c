@@ -50,7 +50,7 @@ struct virtio_pci {
 	uint16_t *queue_vector;
 	uint8_t _Atomic isr;
 
-	uint64_t kicks_bound_at;   /* BAR address the kicks are bound to, 0 when unbound */
+	bool active;               /* DRIVER_OK: kicks should be bound wherever the BAR is */
 };
 
 /* Common configuration fields (4.1.4.3): offset and width. */
@@ -309,14 +309,13 @@ static void vp_config_written(struct pci_function *f, unsigned off, unsigned siz
 	}
 }
 
-/* Each ready queue's notify address signals its kick (virtio_kick.c). */
+/* Each ready queue's notify address signals its kick (virtio_kick.c), while the BAR is mapped. */
 static void bind_kicks(struct virtio_pci *vp)
 {
 	uint64_t bar = vp->pci.bars[VIRTIO_PCI_BAR].mapped_at;
 
 	if (!bar)
 		return;
-	vp->kicks_bound_at = bar;
 	for (unsigned q = 0; q < vp->vdev->nr_queues; q++) {
 		struct ioevent where = { .space = IOEVENT_MMIO,
 					 .addr = bar + VIRTIO_PCI_NOTIFY + q * VIRTIO_PCI_NOTIFY_MULTIPLIER };
@@ -325,21 +324,18 @@ static void bind_kicks(struct virtio_pci *vp)
 	}
 }
 
-static void unbind_kicks(struct virtio_pci *vp)
-{
-	virtio_kicks_unbind(vp->vdev);
-	vp->kicks_bound_at = 0;
-}
-
 static void vp_bar_mapped(struct pci_function *f, int bar, uint64_t addr)
 {
 	struct virtio_pci *vp = f->opaque;
 
-	if (bar != VIRTIO_PCI_BAR || !vp->kicks_bound_at || addr == vp->kicks_bound_at)
+	(void)addr;
+	if (bar != VIRTIO_PCI_BAR)
 		return;
+	/* The doorbells moved, or went away with memory decoding. */
 	pthread_mutex_lock(&vp->vdev->lock);
-	unbind_kicks(vp);
-	bind_kicks(vp);
+	virtio_kicks_unbind(vp->vdev);
+	if (vp->active)
+		bind_kicks(vp);
 	pthread_mutex_unlock(&vp->vdev->lock);
 }
 
@@ -376,12 +372,18 @@ static void vp_signal_config(void *t)
 
 static void vp_activate(void *t)
 {
-	bind_kicks(t);
+	struct virtio_pci *vp = t;
+
+	vp->active = true;
+	bind_kicks(vp);
 }
 
 static void vp_deactivate(void *t)
 {
-	unbind_kicks(t);
+	struct virtio_pci *vp = t;
+
+	vp->active = false;
+	virtio_kicks_unbind(vp->vdev);
 }
 
 static const struct virtio_transport_ops vp_transport_ops = {

@@ -174,7 +174,7 @@ static void setup(struct bench *b, const char *path, enum block_cache cache)
 	struct vmm_error err;
 	void *ram;
 
-	struct block_options o = { path, cache, BLOCK_AIO_IO_URING, true, QUEUE_SIZE };
+	struct block_options o = { path, cache, BLOCK_AIO_IO_URING, true, QUEUE_SIZE, NULL };
 
 	if (posix_memalign(&ram, 4096, RAM_SIZE) || block_open(&b->be, &o, &err) < 0) {
 		fprintf(stderr, "blk_bench: %s\n", err.msg);

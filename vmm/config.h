@@ -75,6 +75,7 @@ struct vm_config {
 	const char *console_path;  /* CONSOLE_FILE */
 	bool trace;
 	bool stats;
+	bool seccomp;              /* vmm/sandbox.c: on unless --seccomp off (or a sanitizer build) */
 	struct disk_config disks[VMM_MAX_DISKS];
 	unsigned nr_disks;
 	struct nic_config nics[VMM_MAX_NICS];

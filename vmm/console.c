@@ -30,17 +30,26 @@ int console_open(struct console *c, enum console_mode mode, const char *path, st
 	case CONSOLE_NONE:
 		return 0;
 	case CONSOLE_FILE:
-		c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* Not through a symlink (a planted one could aim vmm's writes anywhere), and a
+		 * FIFO nobody reads is refused at once rather than blocking. */
+		c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
 		if (c->out_fd < 0)
-			return vmm_fail(err, VMM_EXIT_USAGE, "--console file=%s: %s", path, strerror(errno));
+			return vmm_fail(err, VMM_EXIT_USAGE, "--console file=%s: %s", path,
+					errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		fcntl(c->out_fd, F_SETFL, fcntl(c->out_fd, F_GETFL) & ~O_NONBLOCK);
 		return 0;
 	case CONSOLE_STDIO:
 		c->out_fd = STDOUT_FILENO;
 		c->in_fd = STDIN_FILENO;
-		if (isatty(STDIN_FILENO))
-			return enter_raw_mode(c, err);
 		return 0;
 	}
+	return 0;
+}
+
+int console_start(struct console *c, struct vmm_error *err)
+{
+	if (c->in_fd == STDIN_FILENO && isatty(STDIN_FILENO))
+		return enter_raw_mode(c, err);
 	return 0;
 }
 

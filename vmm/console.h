@@ -23,7 +23,10 @@ struct console {
 	struct termios saved;
 };
 
+/* Opens the output; vmm does this with the other input checks, before /dev/kvm. */
 int console_open(struct console *c, enum console_mode mode, const char *path, struct vmm_error *err);
+/* Puts a terminal on stdin in raw mode: the last step before the VM runs. */
+int console_start(struct console *c, struct vmm_error *err);
 /* Restores the terminal; safe to call more than once. */
 void console_close(struct console *c);
 /* Guest output; errors are ignored so that a closed pipe cannot stop the guest. */

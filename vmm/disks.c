@@ -2,25 +2,49 @@
 #include "disks.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
+#include "sandbox.h"
 #include "virtio_blk.h"
 
 #define PCI_CLASS_STORAGE_OTHER 0x018000
+/* Requests a disk's engine keeps in flight at most, whatever the queues could hold. */
+#define DISK_DEPTH_MAX 1024
+
+static void disk_thread_start(void)
+{
+	sandbox_enter(SANDBOX_DISK);
+}
 
 static unsigned disk_queues(const struct disk_config *d, const struct vm_config *cfg)
 {
 	return d->queues ? d->queues : cfg->vcpus;
 }
 
+/* One image on two disks would be written by two devices at once; the image lock cannot say why. */
+static int check_not_repeated(const struct vm_config *cfg, unsigned i, struct vmm_error *err)
+{
+	struct stat a, b;
+
+	if (stat(cfg->disks[i].path, &a) < 0)
+		return 0;   /* block_open() names the problem */
+	for (unsigned j = 0; j < i; j++)
+		if (stat(cfg->disks[j].path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return vmm_fail(err, VMM_EXIT_USAGE, "--disk %s: the same image as --disk %s", cfg->disks[i].path,
+					cfg->disks[j].path);
+	return 0;
+}
+
 int disks_open(struct vm_disk *disks, const struct vm_config *cfg, struct vmm_error *err)
 {
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		const struct disk_config *d = &cfg->disks[i];
-		/* Enough room for every queue to be full at once. */
+		/* Room for every queue to be full at once, within io_uring's limits and reason. */
+		unsigned depth = disk_queues(d, cfg) * VIRTIO_QUEUE_MAX_SIZE;
 		struct block_options o = { d->path, d->cache, d->aio, d->readonly,
-					   disk_queues(d, cfg) * VIRTIO_QUEUE_MAX_SIZE };
+					   depth < DISK_DEPTH_MAX ? depth : DISK_DEPTH_MAX, disk_thread_start };
 		disks[i].cfg = d;
-		if (block_open(&disks[i].be, &o, err) < 0)
+		if (check_not_repeated(cfg, i, err) < 0 || block_open(&disks[i].be, &o, err) < 0)
 			return -1;
 	}
 	return 0;

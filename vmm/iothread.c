@@ -8,6 +8,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "sandbox.h"
+
 struct event_watch {
 	event_fn *fn;
 	void *arg;
@@ -66,6 +68,7 @@ static void *loop(void *arg)
 {
 	struct iothread *t = arg;
 
+	sandbox_enter(SANDBOX_IO);
 	for (;;) {
 		struct epoll_event evs[16];
 		int n = epoll_wait(t->epfd, evs, 16, -1);

@@ -32,7 +32,7 @@ static const struct kvm_cap_desc required_caps[] = {
 
 #define NR_CAPS (sizeof(required_caps) / sizeof(required_caps[0]))
 
-static bool host_is_pvm(void)
+bool kvm_host_is_pvm(void)
 {
 	return access("/sys/module/kvm_pvm", F_OK) == 0;
 }
@@ -78,7 +78,7 @@ int kvm_host_open(struct kvm_host *h, struct vmm_error *err)
 		vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
 		goto fail;
 	}
-	h->pvm = host_is_pvm();
+	h->pvm = kvm_host_is_pvm();
 	h->coalesced_mmio_page = ioctl(h->fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
 	if (h->coalesced_mmio_page < 0)
 		h->coalesced_mmio_page = 0;
@@ -105,7 +105,7 @@ int kvm_host_describe(FILE *out, struct vmm_error *err)
 	fprintf(out, "api version:        %d\n", ioctl(fd, KVM_GET_API_VERSION, 0));
 	fprintf(out, "max vcpus:          %d\n", max_vcpus(fd));
 	fprintf(out, "recommended vcpus:  %d\n", ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS));
-	fprintf(out, "pvm host:           %s\n", host_is_pvm() ?
+	fprintf(out, "pvm host:           %s\n", kvm_host_is_pvm() ?
 		"yes (kvm_pvm: guest ring 0 is emulated, see docs/architecture.md)" : "no");
 	fprintf(out, "capabilities:\n");
 	for (size_t i = 0; i < NR_CAPS; i++) {

@@ -23,6 +23,8 @@ struct kvm_host {
 /* Opens /dev/kvm and checks the API version and every capability vmm uses. */
 int kvm_host_open(struct kvm_host *h, struct vmm_error *err);
 void kvm_host_close(struct kvm_host *h);
+/* The host's KVM is kvm_pvm (known without opening /dev/kvm). */
+bool kvm_host_is_pvm(void);
 /* `vmm info`: the host's KVM, capability by capability. */
 int kvm_host_describe(FILE *out, struct vmm_error *err);
 /* Reads a vCPU's registers and up to max code bytes at CS:RIP (0 if unmapped). */

@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "kvm.h"
+#include "sandbox.h"
 #include "vm.h"
 
 #ifndef VMM_VERSION
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	case CLI_RUN:
+		sandbox_configure(cli.run.seccomp);
 		return run(&cli.run);
 	}
 	return VMM_EXIT_USAGE;

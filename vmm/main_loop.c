@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "serial.h"
 #include "stats.h"
 #include "vm.h"
@@ -20,18 +21,22 @@ static void ignore_signal(int sig)
 	(void)sig;
 }
 
-/* SIGINT and SIGTERM arrive through a signalfd; SIGUSR1 only interrupts KVM_RUN. */
-static int setup_signals(sigset_t *blocked)
+/*
+ * SIGINT and SIGTERM will arrive through a signalfd, so they are blocked
+ * before any thread exists (every thread inherits the mask): one that
+ * reached a thread with them open would kill vmm outright, terminal raw
+ * and no --stats. SIGUSR1 only interrupts KVM_RUN.
+ */
+void vm_block_signals(struct vm *vm)
 {
 	struct sigaction sa = { .sa_handler = ignore_signal };
 
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(blocked);
-	sigaddset(blocked, SIGINT);
-	sigaddset(blocked, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, blocked, NULL);
-	return signalfd(-1, blocked, SFD_CLOEXEC);
+	sigemptyset(&vm->stop_signals);
+	sigaddset(&vm->stop_signals, SIGINT);
+	sigaddset(&vm->stop_signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &vm->stop_signals, NULL);
 }
 
 /* Console input waiting for room in the UART's receive FIFO. */
@@ -140,8 +145,7 @@ static void event_loop(struct vm *vm, int sigfd)
 
 int vm_run(struct vm *vm)
 {
-	sigset_t blocked;
-	int sigfd = setup_signals(&blocked);
+	int sigfd = signalfd(-1, &vm->stop_signals, SFD_CLOEXEC);
 	unsigned started = 0;
 
 	if (sigfd < 0) {
@@ -158,6 +162,7 @@ int vm_run(struct vm *vm)
 			break;
 		}
 	}
+	sandbox_enter(SANDBOX_MAIN);
 	event_loop(vm, sigfd);
 	for (unsigned i = 0; i < started; i++)
 		vcpu_kick(&vm->vcpus[i]);
@@ -165,7 +170,7 @@ int vm_run(struct vm *vm)
 		pthread_join(vm->vcpus[i].thread, NULL);
 	machine_stop(&vm->machine);
 	close(sigfd);
-	pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
+	pthread_sigmask(SIG_UNBLOCK, &vm->stop_signals, NULL);
 	console_close(&vm->console);
 	if (vm->stop_status != VMM_EXIT_OK)
 		fprintf(stderr, "vmm: %s (exit status %d)\n", vm->stop_reason, vm->stop_status);

@@ -4,9 +4,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "virtio_net.h"
 
 #define PCI_CLASS_NETWORK_ETHERNET 0x020000
+
+static void nat_thread_start(void)
+{
+	sandbox_enter(SANDBOX_NAT);
+}
 
 static int open_backend(struct vm_nic *nic, const struct nic_config *n, struct vmm_error *err)
 {
@@ -17,7 +23,7 @@ static int open_backend(struct vm_nic *nic, const struct nic_config *n, struct v
 	case NIC_USER:
 		for (unsigned i = 0; i < n->nr_hostfwd; i++)
 			hostfwd[i] = n->hostfwd[i];
-		return net_user_open(&nic->user, hostfwd, n->nr_hostfwd, err);
+		return net_user_open(&nic->user, hostfwd, n->nr_hostfwd, nat_thread_start, err);
 	case NIC_TAP:
 		return net_tap_open(&nic->tap, n->ifname, queues, err);
 	case NIC_BRIDGE:

@@ -21,6 +21,7 @@
 #include "long_mode.h"
 #include "memmap.h"
 #include "pvm.h"
+#include "sandbox.h"
 #include "trace.h"
 
 /* The coalesced MMIO ring is one page (linux/kvm.h sizes it with PAGE_SIZE). */
@@ -350,6 +351,7 @@ void *vcpu_thread(void *arg)
 	const struct vcpu_env *env = v->env;
 	char msg[160];
 
+	sandbox_enter(SANDBOX_VCPU);
 	while (!atomic_load(env->stopping)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {

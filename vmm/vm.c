@@ -95,7 +95,8 @@ static int check_memory_size(uint64_t bytes, struct vmm_error *err)
 	return 0;
 }
 
-static int map_guest_ram(struct vm *vm, struct vmm_error *err)
+/* Anonymous memory for guest RAM, before there is a VM: the loader fills it first. */
+static int allocate_guest_ram(struct vm *vm, struct vmm_error *err)
 {
 	struct machine *m = &vm->machine;
 
@@ -110,9 +111,17 @@ static int map_guest_ram(struct vm *vm, struct vmm_error *err)
 		madvise(hva, r->size, MADV_HUGEPAGE);
 		m->mem.region[i] = (struct guest_mem_region){ r->gpa, r->size, hva };
 		m->mem.nr_regions = i + 1;
+	}
+	return 0;
+}
+
+static int register_guest_ram(struct vm *vm, struct vmm_error *err)
+{
+	for (unsigned i = 0; i < vm->machine.mem.nr_regions; i++) {
+		const struct guest_mem_region *r = &vm->machine.mem.region[i];
 		struct kvm_userspace_memory_region slot = {
 			.slot = i, .guest_phys_addr = r->gpa, .memory_size = r->size,
-			.userspace_addr = (uintptr_t)hva,
+			.userspace_addr = (uintptr_t)r->hva,
 		};
 		if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
 			return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_USER_MEMORY_REGION failed: %s",
@@ -125,7 +134,8 @@ static int map_guest_ram(struct vm *vm, struct vmm_error *err)
 static int map_file(const char *what, const char *path, struct mapped_file *f, struct vmm_error *err)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given by mistake is refused below instead of blocking here. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return vmm_fail(err, VMM_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
@@ -176,32 +186,50 @@ static enum bzimage_decompress bzimage_decompressor(const struct vm *vm)
 	case KERNEL_DECOMPRESS_AUTO:
 		break;
 	}
-	if (!vm->kvm.pvm || !bzimage_detect(vm->kernel_file.data, vm->kernel_file.len))
+	if (!kvm_host_is_pvm() || !bzimage_detect(vm->kernel_file.data, vm->kernel_file.len))
 		return BZIMAGE_DECOMPRESS_GUEST;
 	fprintf(stderr, "vmm: kvm_pvm host: vmm decompresses the bzImage's kernel itself "
 		"(--kernel-decompress=guest to leave it to the guest)\n");
 	return BZIMAGE_DECOMPRESS_VMM;
 }
 
-static int load_guest(struct vm *vm, struct boot_entry *entry, struct vmm_error *err)
+static struct boot_request boot_request(struct vm *vm, const struct acpi_config *acpi)
+{
+	return (struct boot_request){
+		.mem = &vm->machine.mem, .map = &vm->machine.map,
+		.kernel = vm->kernel_file.data, .kernel_len = vm->kernel_file.len,
+		.initrd = vm->cfg.initrd ? vm->initrd_file.data : NULL, .initrd_len = vm->initrd_file.len,
+		.cmdline = vm->cfg.cmdline, .decompress = vm->decompress,
+		.linux_cmdline = kvm_host_is_pvm() ? PVM_LINUX_CMDLINE : NULL, .acpi = acpi,
+		.kernel_name = vm->cfg.kernel, .initrd_name = vm->cfg.initrd,
+	};
+}
+
+/* The kernel and initrd, checked and in guest RAM; then the files can go. */
+static int load_kernel(struct vm *vm, struct boot_kernel *k, struct vmm_error *err)
+{
+	vm->decompress = bzimage_decompressor(vm);
+	struct boot_request req = boot_request(vm, NULL);
+	int ret = boot_load_kernel(&req, k, err);
+
+	unmap_file(&vm->initrd_file);
+	if (ret == 0 && k->kind == BOOT_ENTRY_PVH)
+		unmap_file(&vm->kernel_file);
+	return ret;
+}
+
+/* Boot information and ACPI tables for the machine as built. */
+static int finish_boot(struct vm *vm, const struct boot_kernel *k, struct boot_entry *entry, struct vmm_error *err)
 {
 	struct machine *m = &vm->machine;
 	struct acpi_board board;
 	machine_acpi_board(&board);
 	struct acpi_config acpi = { .nr_cpus = vm->nr_vcpus, .base = ACPI_TABLES_ADDR, .board = &board,
 				    .mmio_devices = m->slots.mmio, .nr_mmio_devices = m->slots.nr_mmio };
-	struct boot_request req = {
-		.mem = &m->mem, .map = &m->map,
-		.kernel = vm->kernel_file.data, .kernel_len = vm->kernel_file.len,
-		.initrd = vm->cfg.initrd ? vm->initrd_file.data : NULL, .initrd_len = vm->initrd_file.len,
-		.cmdline = vm->cfg.cmdline, .decompress = bzimage_decompressor(vm),
-		.linux_cmdline = vm->kvm.pvm ? PVM_LINUX_CMDLINE : NULL, .acpi = &acpi,
-		.kernel_name = vm->cfg.kernel, .initrd_name = vm->cfg.initrd,
-	};
-	int ret = boot_load(&req, entry, err);
+	struct boot_request req = boot_request(vm, &acpi);
+	int ret = boot_finish(&req, k, entry, err);
 
 	unmap_file(&vm->kernel_file);
-	unmap_file(&vm->initrd_file);
 	if (ret == 0 && entry->linux_kernel && req.linux_cmdline)
 		fprintf(stderr, "vmm: kvm_pvm host: added '%s' to the kernel command line (instructions "
 			"its emulator lacks)\n", PVM_LINUX_CMDLINE);
@@ -258,12 +286,19 @@ static int open_kvm(struct vm *vm, struct vmm_error *err)
 	return 0;
 }
 
+/*
+ * Everything that checks the user's input comes before /dev/kvm is
+ * opened: the files, the kernel and initrd (loaded into RAM that is not yet
+ * the guest's), the disk images and network backends.
+ */
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct vmm_error *err)
 {
 	struct serial_backend console = { serial_transmit, serial_rx_ready, vm };
+	struct boot_kernel kernel;
 	struct boot_entry entry;
 
 	memset(vm, 0, sizeof(*vm));
+	vm_block_signals(vm);
 	vm->cfg = *cfg;
 	vm->fd = vm->stop_event = vm->console_ready_event = -1;
 	vm->console.in_fd = vm->console.out_fd = -1;
@@ -273,14 +308,16 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vmm_error *err)
 	machine_init(&vm->machine, (struct power_control){ power_request_stop, vm });
 
 	if (check_memory_size(cfg->memory, err) < 0 || open_input_files(vm, err) < 0 ||
-	    machine_open_backends(&vm->machine, &vm->cfg, err) < 0)
+	    allocate_guest_ram(vm, err) < 0 || load_kernel(vm, &kernel, err) < 0 ||
+	    machine_open_backends(&vm->machine, &vm->cfg, err) < 0 ||
+	    console_open(&vm->console, cfg->console, cfg->console_path, err) < 0)
 		return -1;
-	if (open_kvm(vm, err) < 0 || create_kvm_vm(vm, err) < 0 || map_guest_ram(vm, err) < 0 ||
+	if (open_kvm(vm, err) < 0 || create_kvm_vm(vm, err) < 0 || register_guest_ram(vm, err) < 0 ||
 	    machine_add_devices(&vm->machine, &vm->cfg, console, err) < 0)
 		return -1;
-	if (load_guest(vm, &entry, err) < 0 || create_vcpus(vm, &entry, err) < 0)
+	if (finish_boot(vm, &kernel, &entry, err) < 0 || create_vcpus(vm, &entry, err) < 0)
 		return -1;
-	return console_open(&vm->console, cfg->console, cfg->console_path, err);
+	return console_start(&vm->console, err);
 }
 
 void vm_destroy(struct vm *vm)

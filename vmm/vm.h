@@ -7,9 +7,11 @@
 #define VMM_VM_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "bzimage.h"
 #include "config.h"
 #include "console.h"
 #include "error.h"
@@ -37,7 +39,9 @@ struct vm {
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;
 	struct mapped_file kernel_file, initrd_file;   /* until loaded */
+	enum bzimage_decompress decompress;
 
+	sigset_t stop_signals;      /* SIGINT, SIGTERM: blocked, read from a signalfd */
 	atomic_bool stopping;
 	int stop_status;
 	char stop_reason[256];
@@ -49,6 +53,8 @@ struct vm {
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct vmm_error *err);
 /* Runs the VM until it stops; returns the vmm exit status (main_loop.c). */
 int vm_run(struct vm *vm);
+/* Blocks the stop signals in this thread and all it will start (main_loop.c). */
+void vm_block_signals(struct vm *vm);
 void vm_destroy(struct vm *vm);
 /* Any thread may call this; the first request decides the exit status. */
 void vm_request_stop(struct vm *vm, int status, const char *reason);

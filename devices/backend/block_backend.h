@@ -34,9 +34,14 @@ struct block_backend_ops {
 	void (*submit)(void *ctx);
 	/* Runs the completions that are ready; returns how many. */
 	unsigned (*reap)(void *ctx);
+	/* Waits until everything queued has completed, and runs those completions: after
+	 * a reset nothing of the old requests may touch guest memory. */
+	void (*drain)(void *ctx);
 	/* Whether ops more operations can be queued now. */
 	bool (*has_room)(void *ctx, unsigned ops);
-	/* The guest turned its write cache on or off (off: writes are durable when they complete). */
+	/* The guest turned its write cache on or off. Off: writes, discards and write-zeroes
+	 * are durable when they complete, and turning it off makes everything before durable
+	 * (the device drains first). */
 	void (*set_write_cache)(void *ctx, bool on);
 	/* Calls ready(arg) on loop's thread when completions wait for reap(). */
 	int (*watch)(void *ctx, struct event_loop *loop, event_fn *ready, void *arg);

@@ -25,6 +25,18 @@ void bus_init(struct bus *bus, const char *name)
 	atomic_store(&bus->map, map_alloc(0));
 }
 
+static void free_retired(struct bus_map *maps, struct bus_range *ranges)
+{
+	for (struct bus_map *m = maps, *next; m; m = next) {
+		next = m->retired_next;
+		free(m);
+	}
+	for (struct bus_range *r = ranges, *next; r; r = next) {
+		next = r->removed_next;
+		free(r);
+	}
+}
+
 void bus_destroy(struct bus *bus)
 {
 	struct bus_map *map = atomic_load(&bus->map);
@@ -32,15 +44,32 @@ void bus_destroy(struct bus *bus)
 	for (size_t i = 0; map && i < map->nr_ranges; i++)
 		free(map->ranges[i]);
 	free(map);
-	for (struct bus_map *m = bus->retired, *next; m; m = next) {
-		next = m->retired_next;
-		free(m);
-	}
-	for (struct bus_range *r = bus->removed, *next; r; r = next) {
-		next = r->removed_next;
-		free(r);
-	}
+	free_retired(bus->retired, bus->removed);
 	pthread_mutex_destroy(&bus->update_lock);
+}
+
+/*
+ * Frees what was retired if no access is running. Retiring happens under
+ * the lock after the new map is published, and an access counts itself
+ * before it loads the map (both sequentially consistent): so with no reader
+ * counted here, none can hold a retired map or range, and any that starts
+ * now finds the current map.
+ */
+static void reclaim(struct bus *bus)
+{
+	struct bus_map *maps = NULL;
+	struct bus_range *ranges = NULL;
+
+	pthread_mutex_lock(&bus->update_lock);
+	if (atomic_load(&bus->readers) == 0) {
+		maps = bus->retired;
+		ranges = bus->removed;
+		bus->retired = NULL;
+		bus->removed = NULL;
+		atomic_store(&bus->retired_any, false);
+	}
+	pthread_mutex_unlock(&bus->update_lock);
+	free_retired(maps, ranges);
 }
 
 /* Index of the first range whose end lies at or above addr. */
@@ -77,9 +106,10 @@ static int replace_map(struct bus *bus, size_t i, struct bus_range *range)
 	} else {
 		memcpy(&map->ranges[i], &old->ranges[i + 1], (old->nr_ranges - i - 1) * sizeof(*old->ranges));
 	}
-	atomic_store_explicit(&bus->map, map, memory_order_release);
+	atomic_store(&bus->map, map);
 	old->retired_next = bus->retired;
 	bus->retired = old;
+	atomic_store(&bus->retired_any, true);
 	return 0;
 }
 
@@ -112,6 +142,8 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len,
 		free(range);
 		errno = saved;
 	}
+	if (atomic_load(&bus->readers) == 0)
+		reclaim(bus);
 	return ret;
 }
 
@@ -125,7 +157,7 @@ int bus_unregister(struct bus *bus, uint64_t base)
 	if (i < map->nr_ranges && map->ranges[i]->base == base) {
 		struct bus_range *r = map->ranges[i];
 		if (replace_map(bus, i, NULL) == 0) {
-			/* A reader may still hold it: keep it until bus_destroy(). */
+			/* A reader may still hold it: it goes when none can. */
 			r->removed_next = bus->removed;
 			bus->removed = r;
 			ret = 0;
@@ -134,6 +166,8 @@ int bus_unregister(struct bus *bus, uint64_t base)
 		errno = ENOENT;
 	}
 	pthread_mutex_unlock(&bus->update_lock);
+	if (atomic_load(&bus->readers) == 0)
+		reclaim(bus);
 	return ret;
 }
 
@@ -148,21 +182,26 @@ void bus_for_each(const struct bus *bus, void (*fn)(const struct bus_range *r, v
 /* Finds the device for addr and calls it, counting the access either way. */
 static const char *dispatch(struct bus *bus, uint64_t addr, uint8_t *data, unsigned size, bool write)
 {
-	const struct bus_map *map = atomic_load_explicit(&bus->map, memory_order_acquire);
-	size_t i = lower_bound(map, addr);
+	const char *name = NULL;
 
+	atomic_fetch_add(&bus->readers, 1);
+	const struct bus_map *map = atomic_load(&bus->map);
+	size_t i = lower_bound(map, addr);
 	if (i == map->nr_ranges || map->ranges[i]->base > addr) {
 		atomic_fetch_add_explicit(write ? &bus->unclaimed_writes : &bus->unclaimed_reads, 1,
 					  memory_order_relaxed);
-		return NULL;
+	} else {
+		struct bus_range *r = map->ranges[i];
+		atomic_fetch_add_explicit(write ? &r->writes : &r->reads, 1, memory_order_relaxed);
+		if (write)
+			r->ops->write(r->opaque, addr - r->base, data, size);
+		else
+			r->ops->read(r->opaque, addr - r->base, data, size);
+		name = r->name;
 	}
-	struct bus_range *r = map->ranges[i];
-	atomic_fetch_add_explicit(write ? &r->writes : &r->reads, 1, memory_order_relaxed);
-	if (write)
-		r->ops->write(r->opaque, addr - r->base, data, size);
-	else
-		r->ops->read(r->opaque, addr - r->base, data, size);
-	return r->name;
+	if (atomic_fetch_sub(&bus->readers, 1) == 1 && atomic_load(&bus->retired_any))
+		reclaim(bus);
+	return name;
 }
 
 const char *bus_read(struct bus *bus, uint64_t addr, uint8_t *data, unsigned size)

@@ -7,7 +7,10 @@
  * Lookups take no lock: the sorted map is replaced, never changed in place,
  * so a device may (un)register ranges from inside an access (a PCI BAR that
  * moves when the guest writes config space). Replaced maps and removed
- * ranges are kept until bus_destroy(): this happens a few times per boot.
+ * ranges are freed once no access that could have seen them is running:
+ * every access counts itself in `readers`, and the one that brings the
+ * count to zero frees what was retired (a guest toggling a BAR a million
+ * times costs no memory).
  */
 #ifndef PLATFORM_BUS_H
 #define PLATFORM_BUS_H
@@ -45,8 +48,10 @@ struct bus {
 	const char *name;
 	pthread_mutex_t update_lock;
 	struct bus_map *_Atomic map;
-	struct bus_map *retired;          /* earlier maps, freed by bus_destroy() */
-	struct bus_range *removed;        /* unregistered ranges, freed by bus_destroy() */
+	atomic_uint readers;              /* accesses running */
+	atomic_bool retired_any;          /* something waits in retired or removed */
+	struct bus_map *retired;          /* earlier maps, until no reader can hold them */
+	struct bus_range *removed;        /* unregistered ranges, likewise */
 	atomic_uint_fast64_t unclaimed_reads;
 	atomic_uint_fast64_t unclaimed_writes;
 };

@@ -6,8 +6,10 @@
  * descriptors. It also checks GET_ID, a read past the end (IOERR) and an
  * unknown request type (UNSUPP). Over PCI it takes completions as MSI-X
  * interrupts and sleeps in hlt (poll on the command line: it polls instead).
- * Command line: seed=N sector=N transport=mmio poll.
- * The host checks the image afterwards (tests/integration/blk_pattern.py).
+ * Command line: seed=N sector=N transport=mmio poll, and crash=acked or
+ * crash=flushed: stop after the writes (and a flush), say so and wait to be
+ * killed, for the durability test. The host checks the image afterwards
+ * (tests/integration/blk_pattern.py).
  */
 #include "virtio_driver.h"
 
@@ -196,6 +198,14 @@ static void check_errors(uint64_t capacity)
 		fail("flush");
 }
 
+/* The durability test kills vmm once this is printed: what the guest was told is done must be on the image. */
+static __attribute__((noreturn)) void wait_to_be_killed(const char *what)
+{
+	printf("virtio-blk: %u sectors, %s; waiting to be killed\n", NREQ * REQ_SECTORS, what);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
 void guest_main(void)
 {
 	uint64_t capacity;
@@ -220,8 +230,13 @@ void guest_main(void)
 
 	run_in_ring3(fill, &span);
 	batch(T_OUT, span.first_sector, true);
+	const char *crash = cmdline_get("crash");
+	if (crash && !strcmp(crash, "acked"))
+		wait_to_be_killed("writes acknowledged");
 	if (single(T_FLUSH, 0, NULL, 0) != S_OK)
 		fail("flush after the writes");
+	if (crash)
+		wait_to_be_killed("writes acknowledged and flushed");
 	memset(data, 0, sizeof(data));
 	batch(T_IN, span.first_sector, true);
 	uint64_t bad = run_in_ring3(verify, &span);

@@ -56,12 +56,18 @@ static size_t iov_len(const struct iovec *iov, unsigned n)
 
 static int mb_read(void *ctx, uint64_t offset, const struct iovec *iov, unsigned n, void *tag)
 {
-	return queue(ctx, MEM_READ, offset, iov_len(iov, n), iov, n, tag);
+	struct mem_block *m = ctx;
+	if (m->full && m->inflight)
+		return -EAGAIN;
+	return queue(m, MEM_READ, offset, iov_len(iov, n), iov, n, tag);
 }
 
 static int mb_write(void *ctx, uint64_t offset, const struct iovec *iov, unsigned n, void *tag)
 {
-	return queue(ctx, MEM_WRITE, offset, iov_len(iov, n), iov, n, tag);
+	struct mem_block *m = ctx;
+	if (m->full && m->inflight)
+		return -EAGAIN;
+	return queue(m, MEM_WRITE, offset, iov_len(iov, n), iov, n, tag);
 }
 
 static int mb_flush(void *ctx, void *tag)
@@ -146,6 +152,15 @@ static unsigned mb_reap(void *ctx)
 	return n;
 }
 
+static void mb_drain(void *ctx)
+{
+	struct mem_block *m = ctx;
+
+	mb_submit(m);
+	mem_block_complete(m, m->depth);
+	m->drains++;
+}
+
 static bool mb_has_room(void *ctx, unsigned ops)
 {
 	struct mem_block *m = ctx;
@@ -181,7 +196,8 @@ static void mb_close(void *ctx)
 
 static const struct block_backend_ops mem_block_ops = {
 	.read = mb_read, .write = mb_write, .flush = mb_flush, .discard = mb_discard,
-	.write_zeroes = mb_write_zeroes, .submit = mb_submit, .reap = mb_reap, .has_room = mb_has_room,
+	.write_zeroes = mb_write_zeroes, .submit = mb_submit, .reap = mb_reap, .drain = mb_drain,
+	.has_room = mb_has_room,
 	.set_write_cache = mb_set_write_cache, .watch = mb_watch, .set_completion = mb_set_completion,
 	.close = mb_close,
 };

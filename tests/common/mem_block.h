@@ -27,6 +27,7 @@ struct mem_block {
 	bool write_cache;
 	bool hold;                     /* completions wait: for mem_block_complete(), or reap() with budget */
 	unsigned reap_budget;          /* held: how many the next reap() may complete */
+	bool full;                     /* reads and writes get -EAGAIN while others are in flight */
 	unsigned depth;
 	unsigned inflight;             /* queued or submitted, not completed */
 	struct mem_block_op *ops;      /* depth slots */
@@ -38,6 +39,7 @@ struct mem_block {
 	enum mem_block_kind log[MEM_BLOCK_LOG];
 	unsigned nr_log;
 	unsigned flushes;
+	unsigned drains;
 };
 
 /* A zeroed disk of size bytes; depth requests in flight at most. */

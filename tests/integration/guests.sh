@@ -186,24 +186,59 @@ case_stats_and_trace() {
 	grep -qE "^vcpu0 pio-out +0x501 +size 1 value 0x3 +debug-exit$" "$work/err" || fail "no traced debug-exit write"
 }
 
+# SIGTERM stops the VM cleanly, with every thread started: also with the
+# NAT's and the disk workers' threads, which start before the vCPUs.
 case_signal_stop() {
 	need_kvm
-	mkfifo "$work/in"
-	"$VMM" run --kernel "$FIRMWARE/echo.elf" <"$work/in" >"$work/out" 2>"$work/err" &
-	pid=$!
-	exec 3>"$work/in"
-	for _ in $(seq 100); do grep -q "echo ready" "$work/out" && break; sleep 0.1; done
-	kill -TERM $pid
-	wait $pid
-	status=$?
-	exec 3>&-
-	expect_status 143
-	expect_err "stopped by Terminated"
+	truncate -s 1M "$work/disk.img"
+	for extra in "" "--network user --disk path=$work/disk.img,aio=threads --stats"; do
+		mkfifo "$work/in"
+		# shellcheck disable=SC2086
+		"$VMM" run --kernel "$FIRMWARE/echo.elf" $extra <"$work/in" >"$work/out" 2>"$work/err" &
+		pid=$!
+		exec 3>"$work/in"
+		for _ in $(seq 100); do grep -q "echo ready" "$work/out" && break; sleep 0.1; done
+		kill -TERM $pid
+		wait $pid
+		status=$?
+		exec 3>&-
+		rm -f "$work/in"
+		expect_status 143
+		expect_err "stopped by Terminated"
+		[ -z "$extra" ] || expect_err "exits by vCPU and reason:"
+	done
+}
+
+# Each kind of thread runs under its own seccomp allow-list: one that makes
+# a call outside it (VMM_SECCOMP_SELFTEST makes it) stops vmm with a line
+# naming the thread and the call, status 159; with --seccomp off it goes on.
+case_seccomp() {
+	need_kvm
+	truncate -s 1M "$work/disk.img"
+	for kind in main vcpu io nat disk; do
+		VMM_SECCOMP_SELFTEST=$kind run_vmm --kernel "$FIRMWARE/echo.elf" --seccomp on --network user \
+			--disk "path=$work/disk.img,aio=threads"
+		expect_status 159
+		expect_err "vmm: seccomp: the $kind thread made system call 135, which it may not"
+		[ "$(wc -l <"$work/err")" -eq 1 ] || fail "$kind: more than the one line on stderr"
+	done
+	VMM_SECCOMP_SELFTEST=vcpu run_vmm --seccomp off
+	expect_status 0
+	expect_out "demo guest done"
 }
 
 case_usage_errors() {
 	printf 'not an elf' >"$work/bad.elf"
 	: >"$work/empty"
+	mkfifo "$work/fifo"
+	ln -s "$work/console.log" "$work/link.log"
+	truncate -s 1M "$work/disk.img"
+	# A bzImage cut short of what its header (syssize) promises.
+	if [ -n "${SRC:-}" ] && "$SRC/tools/linux-guest.py" >"$work/paths" 2>/dev/null; then
+		# shellcheck disable=SC1091
+		. "$work/paths"
+		head -c 2000000 "$bzImage" >"$work/cut.bzImage"
+	fi
 	local -a cases=(
 		"--vcpus 0"
 		"--vcpus 9999"
@@ -215,19 +250,32 @@ case_usage_errors() {
 		"--kernel $work/missing.elf"
 		"--kernel $work/empty"
 		"--kernel $work"
+		"--kernel $work/bad.elf"
+		"--kernel $work/fifo"
+		"--initrd $work/fifo"
 		"--initrd $work/missing.img"
+		"--disk path=$work/fifo,readonly=on"
+		"--disk $work/disk.img --disk path=$work/disk.img"
 		"--console tty"
+		"--console file=$work/link.log"
+		"--network tap=t0,colour=red"
 	)
-	# A malformed image is found while loading it, after /dev/kvm is open.
-	if kvm_usable; then cases+=("--kernel $work/bad.elf"); fi
+	[ -f "$work/cut.bzImage" ] && cases+=("--kernel $work/cut.bzImage")
 	for args in "${cases[@]}"; do
+		# Every one of these is found before /dev/kvm is opened: here it is /dev/null.
 		# shellcheck disable=SC2086
-		timeout 20 "$VMM" run $args </dev/null >"$work/out" 2>"$work/err"
+		timeout 20 unshare -m sh -c "mount --bind /dev/null /dev/kvm 2>/dev/null; exec \"\$@\"" vmm \
+			"$VMM" run $args </dev/null >"$work/out" 2>"$work/err"
 		status=$?
 		[ "$status" -eq 2 ] || fail "'vmm run $args': exit status $status, expected 2"
 		[ "$(wc -l <"$work/err")" -eq 1 ] || fail "'vmm run $args': expected one line on stderr"
 		grep -q '^vmm: ' "$work/err" || fail "'vmm run $args': message lacks the vmm: prefix"
+		grep -q 'kvm\|KVM' "$work/err" && fail "'vmm run $args': reached /dev/kvm: $(cat "$work/err")"
 	done
+	timeout 20 "$VMM" run --disk "$work/disk.img" --disk "path=$work/disk.img" </dev/null 2>"$work/err"
+	expect_err "the same image as --disk $work/disk.img"
+	timeout 20 "$VMM" run --network tap=t0,colour=red </dev/null 2>"$work/err"
+	expect_err "--network: unknown or misplaced key 'colour'"
 	timeout 20 "$VMM" frobnicate >/dev/null 2>"$work/err"
 	[ $? -eq 2 ] || fail "unknown command: expected status 2"
 	"$VMM" --help | grep -q "usage: vmm" || fail "vmm --help"
@@ -244,12 +292,13 @@ case_info() {
 }
 
 # The virtio-blk guest writes, flushes and reads back; the host checks the image.
+#   blk_run TRANSPORT CACHE SEED [MORE DISK OPTIONS]
 blk_run() {
-	local transport=$1 cache=$2 seed=$3
+	local transport=$1 cache=$2 seed=$3 more=${4:+,$4}
 	rm -f "$work/disk.img"
 	truncate -s 16M "$work/disk.img"
 	run_vmm --kernel "$FIRMWARE/virtio_blk.elf" --vcpus 2 \
-		--disk "path=$work/disk.img,cache=$cache,transport=$transport,serial=test-serial-0123" \
+		--disk "path=$work/disk.img,cache=$cache,transport=$transport,serial=test-serial-0123$more" \
 		--cmdline "transport=$transport seed=$seed sector=64"
 	expect_status 0
 	expect_out "virtio-blk over $transport"
@@ -268,6 +317,43 @@ case_blk_pci() {
 case_blk_mmio() {
 	need_kvm
 	for cache in writeback none writethrough directsync unsafe; do blk_run mmio $cache 11; done
+}
+
+# Disk options at their limits: a path with a comma (QEMU's ,,), the
+# thread-pool engine, and more vCPUs (so queues) than io_uring has room for.
+case_blk_options() {
+	need_kvm
+	truncate -s 16M "$work/a,b.img"
+	run_vmm --vcpus 129 --disk "path=$work/a,,b.img,aio=threads"
+	expect_status 0
+	expect_out "vcpus: 129"
+	blk_run pci none 5 aio=threads
+	blk_run mmio writethrough 6 aio=threads
+}
+
+# SIGKILL, the moment the guest has been told: what it was told is done is
+# on the image. With the write cache off (none reports it on, so it is
+# flushed too; writethrough and directsync write through) every
+# acknowledged write; with writeback every flushed one. (A killed vmm
+# leaves the host's page cache behind; that writes reach stable storage
+# is what the open flags and the flush tests in unit.block check.)
+case_blk_crash() {
+	need_kvm
+	for mode in none:flushed writethrough:acked directsync:acked writeback:flushed unsafe:flushed; do
+		local cache=${mode%%:*} when=${mode#*:}
+		rm -f "$work/disk.img"
+		truncate -s 16M "$work/disk.img"
+		"$VMM" run --kernel "$FIRMWARE/virtio_blk.elf" \
+			--disk "path=$work/disk.img,cache=$cache" --cmdline "seed=9 sector=32 crash=$when" \
+			</dev/null >"$work/out" 2>"$work/err" &
+		local pid=$!
+		for _ in $(seq 300); do grep -q "waiting to be killed" "$work/out" && break; sleep 0.1; done
+		kill -KILL $pid
+		wait $pid
+		expect_out "waiting to be killed"
+		python3 "$(dirname "$0")/blk_pattern.py" "$work/disk.img" 9 32 >>"$work/out" ||
+			fail "cache=$cache: what the guest was told is done ($when) is not on the image"
+	done
 }
 
 case_blk_readonly() {

@@ -1,10 +1,14 @@
 /* The block engines (io_uring and the thread pool) on a temporary image, through the backend interface. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "block.h"
@@ -62,7 +66,7 @@ static void make_image(void)
 
 static void open_engine(enum block_aio aio, enum block_cache cache, bool readonly)
 {
-	struct block_options o = { image, cache, aio, readonly, DEPTH };
+	struct block_options o = { image, cache, aio, readonly, DEPTH, NULL };
 	struct vmm_error err;
 
 	ck_assert_msg(block_open(&be, &o, &err) == 0, "%s", err.msg);
@@ -187,32 +191,115 @@ START_TEST(test_every_engine_and_cache_mode)
 }
 END_TEST
 
-/* Eight writes and a flush in one batch: the flush completes after all of them. */
+/*
+ * Writes that cannot finish yet: their guest buffers are memory nobody
+ * has touched, registered with userfaultfd, so copying from them blocks
+ * until the test supplies the pages. A flush queued behind them must wait
+ * too: if it could run first it would complete now.
+ */
+static int slow_buffers(uint8_t **mem, size_t len)
+{
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	struct uffdio_api api = { .api = UFFD_API };
+
+	ck_assert_msg(uffd >= 0, "userfaultfd: %s (the test needs root, as CI runs it)", strerror(errno));
+	ck_assert_int_eq(ioctl(uffd, UFFDIO_API, &api), 0);
+	*mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(*mem, MAP_FAILED);
+	struct uffdio_register reg = { .range = { (uintptr_t)*mem, len }, .mode = UFFDIO_REGISTER_MODE_MISSING };
+	ck_assert_int_eq(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
+	return uffd;
+}
+
+static void supply_pages(int uffd, uint8_t *mem, size_t len)
+{
+	struct uffdio_copy copy = { .dst = (uintptr_t)mem, .src = (uintptr_t)buf, .len = len };
+	ck_assert_int_eq(ioctl(uffd, UFFDIO_COPY, &copy), 0);
+}
+
+/* Two writes and a flush in one batch: the flush completes after both, however slow they are
+ * (two, fewer than the thread pool's workers: one is free to run the flush too early). */
+#define SLOW_WRITES 2
 static void flush_after_writes(enum block_aio aio)
 {
-	struct iovec iov[8];
+	const size_t len = SLOW_WRITES * 0x10000;
+	struct iovec iov[SLOW_WRITES];
 	int flush_tag;
+	uint8_t *slow;
+	int uffd = slow_buffers(&slow, len);
 
 	open_engine(aio, BLOCK_CACHE_WRITEBACK, false);
-	for (unsigned i = 0; i < 8; i++) {
-		iov[i] = (struct iovec){ buf + i * 0x10000, 0x10000 };
-		fill(iov[i].iov_base, iov[i].iov_len, (uint8_t)i);
+	fill(buf, len, 5);
+	for (unsigned i = 0; i < SLOW_WRITES; i++) {
+		iov[i] = (struct iovec){ slow + i * 0x10000, 0x10000 };
 		ck_assert_int_eq(be.ops->write(be.ctx, i * 0x10000ull, &iov[i], 1, &iov[i]), 0);
 	}
 	ck_assert_int_eq(be.ops->flush(be.ctx, &flush_tag), 0);
 	be.ops->submit(be.ctx);
-	wait_done(9);
-	ck_assert_ptr_eq(done[8].tag, &flush_tag);
-	for (unsigned i = 0; i < 9; i++)
+	usleep(200000);
+	be.ops->reap(be.ctx);
+	ck_assert_uint_eq(ndone, 0);   /* the writes wait for their pages, and the flush for them */
+	supply_pages(uffd, slow, len);
+	wait_done(SLOW_WRITES + 1);
+	ck_assert_ptr_eq(done[SLOW_WRITES].tag, &flush_tag);
+	for (unsigned i = 0; i <= SLOW_WRITES; i++)
 		ck_assert_int_eq(done[i].result, 0);
-	check_file(0, buf, 8 * 0x10000);
+	check_file(0, buf, len);
 	block_close(&be);
+	munmap(slow, len);
+	close(uffd);
 }
 
 START_TEST(test_flush_completes_after_earlier_writes)
 {
 	flush_after_writes(BLOCK_AIO_IO_URING);
 	flush_after_writes(BLOCK_AIO_THREADS);
+}
+END_TEST
+
+/* Whether the page-cache page holding the image's first byte is dirty (/proc/kpageflags; root). */
+static bool first_page_dirty(void)
+{
+	int fd = open(image, O_RDONLY);
+	volatile uint8_t *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	uint64_t entry = 0, flags = 0;
+
+	ck_assert_ptr_ne((void *)p, MAP_FAILED);
+	(void)p[0];
+	int pm = open("/proc/self/pagemap", O_RDONLY), kf = open("/proc/kpageflags", O_RDONLY);
+	ck_assert_msg(pm >= 0 && kf >= 0, "cannot read page flags (the test needs root, as CI runs it)");
+	ck_assert_int_eq(pread(pm, &entry, 8, (off_t)((uintptr_t)p / 4096 * 8)), 8);
+	uint64_t pfn = entry & ((1ull << 55) - 1);
+	ck_assert_msg(pfn != 0, "no page frame numbers in pagemap (the test needs root)");
+	ck_assert_int_eq(pread(kf, &flags, 8, (off_t)(pfn * 8)), 8);
+	close(pm);
+	close(kf);
+	munmap((void *)p, 4096);
+	close(fd);
+	return flags & (1ull << 4);   /* KPF_DIRTY */
+}
+
+/* With the write cache off a completed write is on stable storage, not just in the page cache. */
+START_TEST(test_write_through_is_durable)
+{
+	struct iovec iov = { buf, 4096 };
+
+	for (enum block_aio aio = BLOCK_AIO_IO_URING; aio <= BLOCK_AIO_THREADS; aio++) {
+		const enum block_cache modes[] = { BLOCK_CACHE_WRITEBACK, BLOCK_CACHE_WRITETHROUGH };
+		for (unsigned m = 0; m < 2; m++) {
+			open_engine(aio, modes[m], false);
+			fill(buf, 4096, (uint8_t)(aio * 2 + m));
+			ck_assert_int_eq(submit_one(be.ops->write(be.ctx, 0, &iov, 1, &iov)), 0);
+			ck_assert_msg(first_page_dirty() == (modes[m] == BLOCK_CACHE_WRITEBACK),
+				      "cache=%s: the written page is %s", block_cache_name(modes[m]),
+				      first_page_dirty() ? "dirty" : "clean");
+			if (modes[m] == BLOCK_CACHE_WRITEBACK) {
+				be.ops->set_write_cache(be.ctx, false);   /* turning it off makes it durable */
+				ck_assert(!first_page_dirty());
+			}
+			block_close(&be);
+		}
+	}
 }
 END_TEST
 
@@ -269,10 +356,31 @@ START_TEST(test_depth)
 }
 END_TEST
 
+/* Bounce buffers (misaligned O_DIRECT buffers) stay within BLOCK_BOUNCE_MAX whatever the guest sends. */
+START_TEST(test_bounce_budget)
+{
+	uint8_t *big = aligned_alloc(4096, 20u << 20);
+	struct iovec ten = { big + 1, 10u << 20 }, more = { big + 3, 10u << 20 }, huge = { big + 5, 17u << 20 };
+
+	for (enum block_aio aio = BLOCK_AIO_IO_URING; aio <= BLOCK_AIO_THREADS; aio++) {
+		ck_assert_int_eq(truncate(image, 32u << 20), 0);
+		open_engine(aio, BLOCK_CACHE_NONE, false);
+		ck_assert_int_eq(be.ops->read(be.ctx, 0, &huge, 1, &huge), -ENOMEM);
+		ck_assert_int_eq(be.ops->read(be.ctx, 0, &ten, 1, &ten), 0);
+		ck_assert_int_eq(be.ops->read(be.ctx, 0, &more, 1, &more), -EAGAIN);
+		be.ops->submit(be.ctx);
+		wait_done(1);
+		ck_assert_int_eq(submit_one(be.ops->read(be.ctx, 0, &more, 1, &more)), 0);
+		block_close(&be);
+	}
+	free(big);
+}
+END_TEST
+
 START_TEST(test_bad_images)
 {
 	struct vmm_error err;
-	struct block_options o = { "/nonexistent/disk.img", BLOCK_CACHE_WRITEBACK, BLOCK_AIO_IO_URING, false, DEPTH };
+	struct block_options o = { "/nonexistent/disk.img", BLOCK_CACHE_WRITEBACK, BLOCK_AIO_IO_URING, false, DEPTH, NULL };
 
 	ck_assert_int_eq(block_open(&be, &o, &err), -1);
 	ck_assert_int_eq(err.status, VMM_EXIT_USAGE);
@@ -308,9 +416,11 @@ Suite *block_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_every_engine_and_cache_mode);
 	tcase_add_test(tc, test_flush_completes_after_earlier_writes);
+	tcase_add_test(tc, test_write_through_is_durable);
 	tcase_add_test(tc, test_discard_and_write_zeroes);
 	tcase_add_test(tc, test_read_only);
 	tcase_add_test(tc, test_depth);
+	tcase_add_test(tc, test_bounce_budget);
 	tcase_add_test(tc, test_bad_images);
 	tcase_add_test(tc, test_cache_names);
 	suite_add_tcase(s, tc);

@@ -179,6 +179,38 @@ START_TEST(test_requests_in_flight)
 }
 END_TEST
 
+/* A request the backend has no room for waits in the ring and goes when an earlier one completes. */
+START_TEST(test_request_waits_for_backend_room)
+{
+	disk.hold = true;
+	fake_publish(&g, build(0, T_IN, 0, BUF_GPA, 4096, true));
+	virtio_queue_notify(vdev, 0);
+	disk.full = true;
+	fake_publish(&g, build(1, T_IN, 8, BUF_GPA + 0x1000, 4096, true));
+	virtio_queue_notify(vdev, 0);
+	ck_assert_uint_eq(disk.inflight, 1);
+	ck_assert_uint_eq(status_of(1), 0xee);
+	disk.full = false;
+	wait_used(2);
+	ck_assert_uint_eq(status_of(0), 0);
+	ck_assert_uint_eq(status_of(1), 0);
+}
+END_TEST
+
+/* Segments beyond size_max, or more than seg_max of them, are refused as the config says. */
+START_TEST(test_segment_limits)
+{
+	uint32_t size_max, seg_max;
+
+	vdev->ops->config_read(vdev, 8, (uint8_t *)&size_max, 4);
+	vdev->ops->config_read(vdev, 12, (uint8_t *)&seg_max, 4);
+	ck_assert_uint_eq(size_max, 64 * 1024);
+	ck_assert_uint_le((uint64_t)size_max * seg_max, 16u << 20);
+	ck_assert_uint_eq(request(T_IN, 0, BUF_GPA, size_max, true), 0);
+	ck_assert_uint_eq(request(T_IN, 0, BUF_GPA, size_max + 512, true), 1);
+}
+END_TEST
+
 START_TEST(test_bad_requests)
 {
 	ck_assert_uint_eq(request(T_IN, IMAGE_BYTES / 512, BUF_GPA, 512, true), 1);       /* past the end */
@@ -257,6 +289,47 @@ START_TEST(test_read_only_disk)
 }
 END_TEST
 
+/* A reset finishes what is in flight before it returns; after it nothing touches guest memory. */
+START_TEST(test_reset_with_requests_in_flight)
+{
+	disk.hold = true;
+	for (unsigned i = 0; i < 4; i++)
+		fake_publish(&g, build(i, T_IN, i * 8, BUF_GPA + i * 0x1000, 4096, true));
+	virtio_queue_notify(vdev, 0);
+	ck_assert_uint_eq(disk.inflight, 4);
+	virtio_set_status(vdev, 0);
+	ck_assert_uint_eq(disk.inflight, 0);
+	ck_assert_uint_eq(disk.drains, 1);
+	memset(fake_ptr(&g, BUF_GPA), 0xaa, 4 * 4096);
+	memset(fake_ptr(&g, STATUS_GPA), 0xee, 4);
+	ck_assert_uint_eq(mem_block_complete(&disk, 8), 0);
+	virtio_blk_complete_io(blk);
+	ck_assert_uint_eq(*(uint8_t *)fake_ptr(&g, BUF_GPA), 0xaa);
+	ck_assert_uint_eq(status_of(0), 0xee);
+}
+END_TEST
+
+/* A queue reset (virtio-pci queue_reset, virtio-mmio QueueReady = 0) does the same for its queue. */
+START_TEST(test_queue_reset_with_requests_in_flight)
+{
+	stop();
+	start_queues(false, 1u << 12, 2, 1);
+	disk.hold = true;
+	fake_publish(&g, build(0, T_IN, 0, BUF_GPA, 4096, true));
+	virtio_queue_notify(vdev, 1);
+	ck_assert_uint_eq(disk.inflight, 1);
+	signals = 0;
+	virtio_queue_set_ready(vdev, 1, false);
+	ck_assert_uint_eq(disk.inflight, 0);
+	ck_assert_uint_eq(status_of(0), 0);           /* completed while the ring was the driver's */
+	ck_assert_uint_eq(signals, 0);                /* no interrupt for a queue being reset */
+	ck_assert(!vdev->queues[1].ready);
+	memset(fake_ptr(&g, BUF_GPA), 0xaa, 4096);
+	ck_assert_uint_eq(mem_block_complete(&disk, 8), 0);
+	ck_assert_uint_eq(*(uint8_t *)fake_ptr(&g, BUF_GPA), 0xaa);
+}
+END_TEST
+
 START_TEST(test_wce_toggle)
 {
 	stop();
@@ -264,7 +337,15 @@ START_TEST(test_wce_toggle)
 	uint8_t off = 0, wce;
 	vdev->ops->config_read(vdev, 32, &wce, 1);
 	ck_assert_uint_eq(wce, 1);
+	/* Turning the cache off waits for writes in flight: they must be durable too. */
+	disk.hold = true;
+	fill(BUF_GPA, 4096, 1);
+	fake_publish(&g, build(0, T_OUT, 0, BUF_GPA, 4096, false));
+	virtio_queue_notify(vdev, 0);
+	ck_assert_uint_eq(disk.inflight, 1);
 	vdev->ops->config_write(vdev, 32, &off, 1);
+	ck_assert_uint_eq(disk.inflight, 0);
+	ck_assert_uint_eq(status_of(0), 0);
 	ck_assert(!disk.write_cache);
 	virtio_set_status(vdev, 0);   /* a reset restores the backend's default */
 	ck_assert(disk.write_cache);
@@ -315,11 +396,15 @@ Suite *virtio_blk_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_write_flush_read);
 	tcase_add_test(tc, test_requests_in_flight);
+	tcase_add_test(tc, test_request_waits_for_backend_room);
+	tcase_add_test(tc, test_segment_limits);
 	tcase_add_test(tc, test_bad_requests);
 	tcase_add_test(tc, test_no_status_byte_needs_reset);
 	tcase_add_test(tc, test_get_id);
 	tcase_add_test(tc, test_discard_and_write_zeroes);
 	tcase_add_test(tc, test_read_only_disk);
+	tcase_add_test(tc, test_reset_with_requests_in_flight);
+	tcase_add_test(tc, test_queue_reset_with_requests_in_flight);
 	tcase_add_test(tc, test_wce_toggle);
 	tcase_add_test(tc, test_config_space);
 	tcase_add_test(tc, test_second_queue);

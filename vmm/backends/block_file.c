@@ -104,11 +104,13 @@ int block_file_open(struct block_file *f, const struct block_options *o, struct 
 	f->align = 1;
 	f->logical_block_size = SECTOR;
 	f->write_cache = o->cache != BLOCK_CACHE_WRITETHROUGH && o->cache != BLOCK_CACHE_DIRECTSYNC;
-	f->fd = open(o->path, block_file_open_flags(o->cache, o->readonly));
+	/* O_NONBLOCK until the type is known: opening a FIFO would block. */
+	f->fd = open(o->path, block_file_open_flags(o->cache, o->readonly) | O_NONBLOCK);
 	if (f->fd < 0)
 		return vmm_fail(err, VMM_EXIT_USAGE, "--disk %s: %s", o->path, strerror(errno));
 	if (image_size(f, o->path, err) < 0 || lock_image(f, o->path, err) < 0)
 		return -1;
+	fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK);
 	if (cache_is_direct(o->cache))
 		direct_io_alignment(f);
 	return 0;
@@ -137,18 +139,33 @@ size_t iov_total(const struct iovec *iov, unsigned n)
 	return t;
 }
 
-void *block_bounce_alloc(const struct block_file *f, const struct iovec *iov, unsigned n, bool copy_in)
+void *block_bounce_alloc(struct block_engine *e, const struct iovec *iov, unsigned n, bool copy_in)
 {
 	size_t len = iov_total(iov, n), at = 0;
 	void *p;
 
-	if (posix_memalign(&p, f->align, len ? len : f->align))
+	if (len > BLOCK_BOUNCE_MAX - e->bounce_bytes) {
+		errno = len > BLOCK_BOUNCE_MAX ? ENOMEM : EAGAIN;
 		return NULL;
+	}
+	if (posix_memalign(&p, e->file.align, len ? len : e->file.align)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	e->bounce_bytes += len;
 	for (unsigned i = 0; copy_in && i < n; i++) {
 		memcpy((uint8_t *)p + at, iov[i].iov_base, iov[i].iov_len);
 		at += iov[i].iov_len;
 	}
 	return p;
+}
+
+void block_bounce_free(struct block_engine *e, void *bounce, size_t len)
+{
+	if (!bounce)
+		return;
+	free(bounce);
+	e->bounce_bytes -= len;
 }
 
 void block_bounce_copy_out(const void *bounce, const struct iovec *iov, unsigned n)

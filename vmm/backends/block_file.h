@@ -35,6 +35,7 @@ struct block_options {
 	enum block_aio aio;
 	bool readonly;
 	unsigned depth;            /* requests in flight at most */
+	void (*thread_start)(void);   /* optional: run first by each thread the engine starts */
 };
 
 struct block_file {
@@ -56,9 +57,17 @@ struct block_engine {
 	struct block_file file;
 	int event_fd;
 	unsigned depth, inflight;
+	size_t bounce_bytes;       /* in bounce buffers now, at most BLOCK_BOUNCE_MAX */
 	block_complete_fn *complete;
 	void *device;
 };
+
+/*
+ * Bounce buffers a disk may hold at once. A request needing more than is
+ * left waits (-EAGAIN) for earlier ones to finish; a device never sends a
+ * request larger than this (virtio-blk: seg_max * size_max is less).
+ */
+#define BLOCK_BOUNCE_MAX (16u << 20)
 
 bool block_engine_has_room(void *engine, unsigned ops);
 int block_engine_watch(void *engine, struct event_loop *loop, event_fn *ready, void *arg);
@@ -79,8 +88,10 @@ int block_file_open_flags(enum block_cache cache, bool readonly);
 bool block_file_writes_sync(const struct block_file *f);
 
 size_t iov_total(const struct iovec *iov, unsigned n);
-/* An aligned copy of iov's bytes (copied in when copy_in); NULL without memory. */
-void *block_bounce_alloc(const struct block_file *f, const struct iovec *iov, unsigned n, bool copy_in);
+/* An aligned copy of iov's bytes (copied in when copy_in), within the budget; NULL with
+ * errno EAGAIN (over budget: try again later) or ENOMEM. */
+void *block_bounce_alloc(struct block_engine *e, const struct iovec *iov, unsigned n, bool copy_in);
+void block_bounce_free(struct block_engine *e, void *bounce, size_t len);
 void block_bounce_copy_out(const void *bounce, const struct iovec *iov, unsigned n);
 
 #endif

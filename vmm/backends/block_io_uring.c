@@ -18,7 +18,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-enum op_kind { OP_READ, OP_WRITE, OP_FLUSH, OP_DISCARD, OP_ZERO_RANGE };
+/* OP_SYNC: the fdatasync that makes a deallocation durable when the write cache is off. */
+enum op_kind { OP_READ, OP_WRITE, OP_FLUSH, OP_DISCARD, OP_ZERO_RANGE, OP_SYNC };
 
 struct uring_op {
 	void *tag;
@@ -46,7 +47,7 @@ static struct io_uring_sqe *new_op(struct uring_disk *d, enum op_kind kind, uint
 
 static void release(struct uring_disk *d, struct uring_op *op)
 {
-	free(op->bounce);
+	block_bounce_free(&d->e, op->bounce, op->len);
 	op->bounce = NULL;
 	op->next_free = d->free_ops;
 	d->free_ops = op;
@@ -82,9 +83,9 @@ static int rw(struct uring_disk *d, enum op_kind kind, uint64_t offset, const st
 	if (!sqe)
 		return -EAGAIN;
 	if (!block_file_iov_aligned(&d->e.file, iov, n)) {
-		op->bounce = block_bounce_alloc(&d->e.file, iov, n, kind == OP_WRITE);
+		op->bounce = block_bounce_alloc(&d->e, iov, n, kind == OP_WRITE);
 		if (!op->bounce)
-			return abandon(d, sqe, op, -ENOMEM);
+			return abandon(d, sqe, op, -errno);
 		op->iov = iov;
 		op->niov = n;
 		io_uring_prep_rw(kind == OP_READ ? IORING_OP_READ : IORING_OP_WRITE, sqe, image_fd(d), op->bounce,
@@ -157,20 +158,37 @@ static int uring_write_zeroes(void *ctx, uint64_t offset, uint64_t len, bool unm
 	return deallocate(ctx, OP_ZERO_RANGE, FALLOC_FL_ZERO_RANGE, offset, len, tag);
 }
 
-/* A file system without FALLOC_FL_ZERO_RANGE can still punch a hole, which reads as zeroes. */
-static bool retry_as_hole(struct uring_disk *d, struct uring_op *op, int res)
+/* Puts op back on the ring as something else; false if the ring is full. */
+static bool resubmit(struct uring_disk *d, struct uring_op *op, enum op_kind kind)
 {
-	if (op->kind != OP_ZERO_RANGE || res != -EOPNOTSUPP)
-		return false;
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
+
 	if (!sqe)
 		return false;
-	op->kind = OP_DISCARD;
-	io_uring_prep_fallocate(sqe, image_fd(d), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, op->offset, op->len);
+	op->kind = kind;
+	if (kind == OP_SYNC)
+		io_uring_prep_fsync(sqe, image_fd(d), IORING_FSYNC_DATASYNC);
+	else
+		io_uring_prep_fallocate(sqe, image_fd(d), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, op->offset,
+					op->len);
 	set_flags(d, sqe, 0);
 	io_uring_sqe_set_data(sqe, op);
 	d->queued++;
 	return true;
+}
+
+/*
+ * A deallocation needs a second step: a file system without
+ * FALLOC_FL_ZERO_RANGE can still punch a hole (which reads as zeroes), and
+ * with the write cache off the result must be durable before it completes.
+ */
+static bool needs_second_step(struct uring_disk *d, struct uring_op *op, int res)
+{
+	if (op->kind == OP_ZERO_RANGE && res == -EOPNOTSUPP)
+		return resubmit(d, op, OP_DISCARD);
+	if ((op->kind == OP_DISCARD || op->kind == OP_ZERO_RANGE) && res >= 0 && block_file_writes_sync(&d->e.file))
+		return resubmit(d, op, OP_SYNC);
+	return false;
 }
 
 static unsigned reap_ready(struct uring_disk *d)
@@ -182,7 +200,7 @@ static unsigned reap_ready(struct uring_disk *d)
 		struct uring_op *op = io_uring_cqe_get_data(cqe);
 		int res = cqe->res;
 		count++;
-		if (!op || retry_as_hole(d, op, res))
+		if (!op || needs_second_step(d, op, res))
 			continue;
 		/* A short read or write would leave guest data half done: report it. */
 		if (res >= 0 && (op->kind == OP_READ || op->kind == OP_WRITE) && (uint64_t)res != op->len)
@@ -247,9 +265,25 @@ static unsigned uring_reap(void *ctx)
 	return count;
 }
 
+static void uring_drain(void *ctx)
+{
+	struct uring_disk *d = ctx;
+	struct io_uring_cqe *cqe;
+
+	uring_submit(d);
+	while (d->e.inflight && io_uring_wait_cqe(&d->ring, &cqe) == 0) {
+		reap_ready(d);
+		uring_submit(d);
+	}
+}
+
+/* Turning the write cache off makes what was written before durable (the device drained first). */
 static void uring_set_write_cache(void *ctx, bool on)
 {
 	struct uring_disk *d = ctx;
+
+	if (!on && d->e.file.write_cache && d->e.file.cache != BLOCK_CACHE_UNSAFE)
+		fdatasync(d->e.file.fd);
 	d->e.file.write_cache = on;
 }
 
@@ -266,7 +300,7 @@ static void uring_close(void *ctx)
 	if (d->ring_ready)
 		io_uring_queue_exit(&d->ring);
 	for (unsigned i = 0; d->ops && i < d->e.depth; i++)
-		free(d->ops[i].bounce);
+		block_bounce_free(&d->e, d->ops[i].bounce, d->ops[i].len);
 	free(d->ops);
 	if (d->e.event_fd >= 0)
 		close(d->e.event_fd);
@@ -282,6 +316,7 @@ static const struct block_backend_ops uring_ops = {
 	.write_zeroes = uring_write_zeroes,
 	.submit = uring_submit,
 	.reap = uring_reap,
+	.drain = uring_drain,
 	.has_room = block_engine_has_room,
 	.set_write_cache = uring_set_write_cache,
 	.watch = block_engine_watch,

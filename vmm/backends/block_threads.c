@@ -40,6 +40,7 @@ struct threads_disk {
 	struct block_engine e;         /* first: the shared ops take it (block_file.h) */
 	pthread_mutex_t lock;
 	pthread_cond_t work;           /* something to start, or stop */
+	pthread_cond_t finished;       /* an op joined the done list */
 	struct op_list pending;        /* queued, not started; FIFO */
 	struct op_list done;           /* finished, waiting for reap() */
 	unsigned running;              /* started, not finished */
@@ -47,6 +48,7 @@ struct threads_disk {
 	bool stop;
 	pthread_t workers[WORKERS];
 	unsigned nr_workers;
+	void (*thread_start)(void);
 	struct op_list staged;         /* queued since the last submit() (device thread only) */
 	struct thread_op *ops, *free_ops;
 };
@@ -103,10 +105,11 @@ static int do_rw(struct threads_disk *d, struct thread_op *op)
 	return 0;
 }
 
+/* With the write cache off, durable before it completes. */
 static int deallocate(struct threads_disk *d, int mode, struct thread_op *op)
 {
 	if (fallocate(d->e.file.fd, mode | FALLOC_FL_KEEP_SIZE, (off_t)op->offset, (off_t)op->len) == 0)
-		return 0;
+		return block_file_writes_sync(&d->e.file) && fdatasync(d->e.file.fd) < 0 ? -errno : 0;
 	/* Without FALLOC_FL_ZERO_RANGE a punched hole still reads as zeroes. */
 	if (errno == EOPNOTSUPP && mode == FALLOC_FL_ZERO_RANGE)
 		return deallocate(d, FALLOC_FL_PUNCH_HOLE, op);
@@ -148,6 +151,8 @@ static void *worker(void *arg)
 	struct thread_op *op = NULL;
 	uint64_t one = 1;
 
+	if (d->thread_start)
+		d->thread_start();
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
 		while (!d->stop && !(op = next_op(d)))
@@ -162,6 +167,7 @@ static void *worker(void *arg)
 		if (op->kind == OP_FLUSH)
 			d->flushing = false;
 		list_append(&d->done, op);
+		pthread_cond_broadcast(&d->finished);
 		/* A flush that waited for this one, or the work behind a finished flush. */
 		if (!d->running)
 			pthread_cond_broadcast(&d->work);
@@ -181,9 +187,9 @@ static int queue(struct threads_disk *d, enum op_kind kind, uint64_t offset, uin
 		return -EAGAIN;
 	void *bounce = NULL;
 	if ((kind == OP_READ || kind == OP_WRITE) && !block_file_iov_aligned(&d->e.file, iov, n)) {
-		bounce = block_bounce_alloc(&d->e.file, iov, n, kind == OP_WRITE);
+		bounce = block_bounce_alloc(&d->e, iov, n, kind == OP_WRITE);
 		if (!bounce)
-			return -ENOMEM;
+			return -errno;
 	}
 	d->free_ops = op->next;
 	*op = (struct thread_op){ .tag = tag, .kind = kind, .offset = offset, .len = len, .iov = iov, .niov = n,
@@ -257,7 +263,7 @@ static unsigned threads_reap(void *ctx)
 	for (struct thread_op *op; (op = list_pop(&done)); count++) {
 		void *tag = op->tag;
 		int result = op->result;
-		free(op->bounce);
+		block_bounce_free(&d->e, op->bounce, op->len);
 		op->bounce = NULL;
 		op->next = d->free_ops;
 		d->free_ops = op;
@@ -268,10 +274,28 @@ static unsigned threads_reap(void *ctx)
 }
 
 
+static void threads_drain(void *ctx)
+{
+	struct threads_disk *d = ctx;
+
+	threads_submit(d);
+	while (d->e.inflight) {
+		pthread_mutex_lock(&d->lock);
+		while (!d->done.head)
+			pthread_cond_wait(&d->finished, &d->lock);
+		pthread_mutex_unlock(&d->lock);
+		threads_reap(d);
+	}
+}
+
+/* Turning the write cache off makes what was written before durable (the device drained first). */
 static void threads_set_write_cache(void *ctx, bool on)
 {
 	struct threads_disk *d = ctx;
+
 	pthread_mutex_lock(&d->lock);
+	if (!on && d->e.file.write_cache && d->e.file.cache != BLOCK_CACHE_UNSAFE)
+		fdatasync(d->e.file.fd);
 	d->e.file.write_cache = on;
 	pthread_mutex_unlock(&d->lock);
 }
@@ -289,12 +313,13 @@ static void threads_close(void *ctx)
 	for (unsigned i = 0; i < d->nr_workers; i++)
 		pthread_join(d->workers[i], NULL);
 	for (unsigned i = 0; d->ops && i < d->e.depth; i++)
-		free(d->ops[i].bounce);
+		block_bounce_free(&d->e, d->ops[i].bounce, d->ops[i].len);
 	free(d->ops);
 	if (d->e.event_fd >= 0)
 		close(d->e.event_fd);
 	block_file_close(&d->e.file);
 	pthread_cond_destroy(&d->work);
+	pthread_cond_destroy(&d->finished);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
@@ -307,6 +332,7 @@ static const struct block_backend_ops threads_ops = {
 	.write_zeroes = threads_write_zeroes,
 	.submit = threads_submit,
 	.reap = threads_reap,
+	.drain = threads_drain,
 	.has_room = block_engine_has_room,
 	.set_write_cache = threads_set_write_cache,
 	.watch = block_engine_watch,
@@ -338,8 +364,10 @@ int block_threads_open(struct block_backend *be, const struct block_options *o, 
 	if (!d)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "out of memory");
 	d->e.event_fd = -1;
+	d->thread_start = o->thread_start;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->work, NULL);
+	pthread_cond_init(&d->finished, NULL);
 	if (block_file_open(&d->e.file, o, err) < 0 || start(d, o->depth, err) < 0) {
 		threads_close(d);
 		return -1;

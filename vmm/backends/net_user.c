@@ -190,6 +190,8 @@ static void *slirp_loop(void *arg)
 {
 	struct net_user *u = arg;
 
+	if (u->thread_start)
+		u->thread_start();
 	for (;;) {
 		uint32_t slirp_ms = UINT32_MAX;
 		uint64_t count;
@@ -237,7 +239,8 @@ static int add_hostfwd(struct net_user *u, const char *rule, struct vmm_error *e
 	return 0;
 }
 
-int net_user_open(struct net_user *u, const char *const *hostfwd, unsigned nr_hostfwd, struct vmm_error *err)
+int net_user_open(struct net_user *u, const char *const *hostfwd, unsigned nr_hostfwd, void (*thread_start)(void),
+		  struct vmm_error *err)
 {
 	SlirpConfig cfg = {
 		.version = 1,
@@ -251,6 +254,7 @@ int net_user_open(struct net_user *u, const char *const *hostfwd, unsigned nr_ho
 	};
 
 	memset(u, 0, sizeof(*u));
+	u->thread_start = thread_start;
 	pthread_mutex_init(&u->lock, NULL);
 	u->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	u->rx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

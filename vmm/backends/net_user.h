@@ -25,6 +25,7 @@ struct net_user {
 	pthread_mutex_t lock;           /* slirp is not thread-safe */
 	pthread_t thread;
 	bool running, stop;
+	void (*thread_start)(void);
 	int wake_fd;                    /* eventfd: poll again (new sockets, stop) */
 	int rx_fd;                      /* eventfd: frames wait for the guest */
 	struct event_loop *loop;
@@ -38,8 +39,9 @@ struct net_user {
 };
 
 /* Starts the NAT (10.0.2.0/24, host 10.0.2.2, DHCP from 10.0.2.15) with hostfwd rules
- * (tcp|udp:[ADDR]:PORT-[ADDR]:PORT). */
-int net_user_open(struct net_user *u, const char *const *hostfwd, unsigned nr_hostfwd, struct vmm_error *err);
+ * (tcp|udp:[ADDR]:PORT-[ADDR]:PORT); its thread first runs thread_start, if given. */
+int net_user_open(struct net_user *u, const char *const *hostfwd, unsigned nr_hostfwd, void (*thread_start)(void),
+		  struct vmm_error *err);
 struct net_backend net_user_backend(struct net_user *u);
 int net_user_watch(struct net_user *u, struct event_loop *loop, event_fn *on_receive, void *device);
 /* Frames for the guest dropped because it left the queue full. */

@@ -1,0 +1,31 @@
+/*
+ * Least privilege once the VM is built: each thread, as it starts its
+ * work, drops every capability (with the bounding set), sets
+ * no_new_privs, and installs a seccomp filter that allows the system calls
+ * its kind of thread makes and nothing else; ioctls only with the
+ * requests vmm uses at run time (KVM_RUN, IRQ lines and routes, irqfds,
+ * ioeventfds, a tap's offloads and queues, the terminal), never those that
+ * create VMs or map memory. A forbidden call gets SIGSYS; the handler says
+ * which thread made which call and ends vmm with status 159 (128 + SIGSYS).
+ */
+#ifndef VMM_SANDBOX_H
+#define VMM_SANDBOX_H
+
+#include <stdbool.h>
+
+enum sandbox_thread {
+	SANDBOX_MAIN,       /* the main loop: signals, console input, stopping */
+	SANDBOX_VCPU,       /* KVM_RUN and the devices' register accesses */
+	SANDBOX_IO,         /* kicks, disk completions, frames, libslirp's sockets */
+	SANDBOX_NAT,        /* libslirp's poll loop */
+	SANDBOX_DISK,       /* aio=threads workers: preadv, pwritev2, fdatasync, fallocate */
+	SANDBOX_KINDS,
+};
+
+/* On by default; off for debugging (--seccomp off) and in sanitizer builds. */
+void sandbox_configure(bool on);
+/* Confines the calling thread; a failure is reported and ends vmm (the sandbox is not optional). */
+void sandbox_enter(enum sandbox_thread kind);
+const char *sandbox_thread_name(enum sandbox_thread kind);
+
+#endif
