@@ -49,13 +49,11 @@ static void build_cmdline(const struct boot_request *req, const struct boot_kern
 static int write_boot_info(const struct boot_request *req, const struct boot_kernel *k, const char *cmdline,
 			   struct vmm_error *err)
 {
-	uint64_t initrd_size = req->initrd ? req->initrd_len : 0;
-
 	if (k->kind == BOOT_ENTRY_PVH) {
-		struct pvh_boot_params bp = { cmdline, k->initrd_addr, initrd_size, req->acpi->base };
+		struct pvh_boot_params bp = { cmdline, k->initrd_addr, k->initrd_size, req->acpi->base };
 		return pvh_write_start_info(req->mem, req->map, &bp, err);
 	}
-	struct linux_boot_info info = { cmdline, k->initrd_addr, initrd_size, req->acpi->base };
+	struct linux_boot_info info = { cmdline, k->initrd_addr, k->initrd_size, req->acpi->base };
 	if (long_mode_write_tables(req->mem) < 0)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "page tables do not fit in guest RAM");
 	return bzimage_write_boot_params(req->mem, req->map, &k->bz, &info, err);
@@ -79,9 +77,10 @@ int boot_load_kernel(const struct boot_request *req, struct boot_kernel *k, stru
 			snprintf(err->msg + n, sizeof(err->msg) - n, " (--kernel %s)", req->kernel_name);
 		return -1;
 	}
-	k->initrd_addr = 0;
+	k->initrd_addr = k->initrd_size = 0;
 	if (!req->initrd)
 		return 0;
+	k->initrd_size = req->initrd_len;
 	if (boot_place_initrd(req->map, k->end, k->initrd_max, req->initrd_len, &k->initrd_addr, err) < 0)
 		return -1;
 	if (guest_mem_write(req->mem, k->initrd_addr, req->initrd, req->initrd_len) < 0)

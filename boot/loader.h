@@ -41,7 +41,7 @@ struct boot_kernel {
 	uint64_t entry;
 	uint64_t end;            /* first byte above the kernel */
 	uint64_t initrd_max;     /* highest byte an initrd may occupy */
-	uint64_t initrd_addr;
+	uint64_t initrd_addr, initrd_size;   /* size 0: no initrd */
 	bool linux_kernel;
 	struct bzimage bz;       /* BOOT_ENTRY_LINUX64 only */
 };

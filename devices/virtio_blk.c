@@ -89,6 +89,9 @@ struct blk_range_segment {
 	uint32_t flags;
 };
 
+/* Requests come in chunks: a device holds as many as it has had in flight, not a ring's worth per queue. */
+#define REQUEST_CHUNK 16
+
 struct blk_request {
 	struct virtio_blk *blk;
 	unsigned queue;
@@ -100,12 +103,18 @@ struct blk_request {
 	struct blk_request *next_free;
 };
 
+struct request_chunk {
+	struct request_chunk *next;
+	struct blk_request requests[REQUEST_CHUNK];
+};
+
 struct virtio_blk {
 	struct virtio_dev vdev;
 	const struct block_backend *be;
 	struct blk_config config;
 	char serial[VIRTIO_BLK_ID_BYTES];
-	struct blk_request *requests;
+	struct request_chunk *chunks;      /* requests are allocated as they are needed */
+	unsigned nr_requests, max_requests;
 	struct blk_request *free_requests;
 	bool *signal_pending;      /* per queue: used entries pushed since the last interrupt */
 	bool stalled;              /* a queue stopped for lack of backend room */
@@ -331,10 +340,30 @@ static bool submit_request(struct blk_request *req)
 	return false;
 }
 
+/* Another chunk of requests, up to every queue full at once. */
+static void grow_requests(struct virtio_blk *blk)
+{
+	if (blk->nr_requests >= blk->max_requests)
+		return;
+	struct request_chunk *c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->next = blk->chunks;
+	blk->chunks = c;
+	blk->nr_requests += REQUEST_CHUNK;
+	for (unsigned i = 0; i < REQUEST_CHUNK; i++) {
+		c->requests[i].blk = blk;
+		free_request(blk, &c->requests[i]);
+	}
+}
+
 /* Takes one chain off queue q; false when there is nothing (more) to do. */
 static bool take_request(struct virtio_blk *blk, unsigned q)
 {
 	struct virtqueue *vq = &blk->vdev.queues[q];
+
+	if (!blk->free_requests)
+		grow_requests(blk);
 	struct blk_request *req = blk->free_requests;
 
 	if (!req || !blk->be->ops->has_room(blk->be->ctx, MAX_RANGE_SEGMENTS)) {
@@ -492,25 +521,18 @@ struct virtio_blk *virtio_blk_create(const struct platform *p, const struct bloc
 				     unsigned nr_queues, const char *serial)
 {
 	struct virtio_blk *blk = calloc(1, sizeof(*blk));
-	unsigned nr_requests = nr_queues * VIRTIO_QUEUE_MAX_SIZE;
 
 	if (!blk)
 		return NULL;
 	blk->be = be;
-	blk->requests = calloc(nr_requests, sizeof(*blk->requests));
+	blk->max_requests = nr_queues * VIRTIO_QUEUE_MAX_SIZE;
 	blk->signal_pending = calloc(nr_queues, sizeof(bool));
-	if (!blk->requests || !blk->signal_pending ||
+	if (!blk->signal_pending ||
 	    virtio_dev_init(&blk->vdev, &blk_ops, blk, p->mem, blk_features(be), nr_queues) < 0 ||
 	    (p->loop && be->ops->watch(be->ctx, p->loop, virtio_blk_complete_io, blk) < 0)) {
-		free(blk->requests);
 		free(blk->signal_pending);
 		free(blk);
 		return NULL;
-	}
-	for (unsigned i = 0; i < nr_requests; i++) {
-		blk->requests[i].blk = blk;
-		blk->requests[i].next_free = blk->free_requests;
-		blk->free_requests = &blk->requests[i];
 	}
 	/* GET_ID: up to 20 bytes, NUL-padded, not NUL-terminated when all 20 are used. */
 	if (serial)
@@ -530,7 +552,10 @@ void virtio_blk_destroy(struct virtio_blk *blk)
 	if (!blk)
 		return;
 	virtio_dev_destroy(&blk->vdev);
-	free(blk->requests);
+	for (struct request_chunk *c = blk->chunks, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
 	free(blk->signal_pending);
 	free(blk);
 }

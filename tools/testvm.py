@@ -25,9 +25,11 @@ CMD runs with the caller's working directory and environment, and its exit
 status is testvm's. Inside, $TMPDIR is a real ext4 file system (O_DIRECT
 works there) and /tmp and everything else are the host's files under an
 overlay that vanishes with the machine. VMM_TEST_MACHINE=host|nested forces
-exec's choice; VMM_TESTVM_CPUS and VMM_TESTVM_MEMORY (MiB) size the machine. Should the
-nested kernel itself crash (QEMU's emulated AMD-V is not flawless), testvm
-says so and runs the command once more.
+exec's choice; VMM_TESTVM_CPUS and VMM_TESTVM_MEMORY (MiB) size the machine and
+VMM_TESTVM_QEMU_ARGS adds QEMU options (say, a -monitor to look inside). Should the
+nested kernel itself crash or the whole machine freeze (QEMU's emulated AMD-V
+is not flawless; a freeze is a heartbeat that stops for FREEZE_SECONDS), testvm
+says so, shows where its vCPUs were, and runs the command once more.
 Exit status 77 (SKIP) only when neither a hardware-assisted /dev/kvm nor
 QEMU is there.
 """
@@ -41,8 +43,11 @@ import shlex
 import shutil
 import signal
 import subprocess
+import socket
 import sys
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import debian_kernel as dk  # noqa: E402
@@ -50,6 +55,7 @@ import debian_kernel as dk  # noqa: E402
 TOOL = "testvm"
 QEMU = "qemu-system-x86_64"
 SKIP = 77
+FREEZE_SECONDS = 60
 
 # 9p and overlay for the host's files, ext4 for the scratch disk, kvm-amd,
 # and what the network tests build inside (taps, bridges, veth pairs).
@@ -88,6 +94,14 @@ mount -t tmpfs tmpfs /newroot/dev/shm
 mount -t tmpfs tmpfs /newroot/run
 cp "/host$script" /newroot/run/testvm.sh
 ip link set lo up
+# One VM held for the machine's life: KVM turns its preempt-notifier static
+# key on with the first VM and off with the last, and QEMU 7.2's TCG can keep
+# running the int3 of that text_poke (the call site crosses a page in
+# finish_task_switch), freezing this machine. A VM always open keeps it on.
+chroot /newroot /usr/bin/python3 -c 'import fcntl, os, signal
+fcntl.ioctl(os.open("/dev/kvm", os.O_RDWR), 0xAE01, 0)
+signal.pause()' &
+(while :; do echo; sleep 5; done) >/dev/ttyS2 &   # the heartbeat
 exec 3<>/dev/ttyS0   # held open: a tty's size is forgotten on its last close
 stty -F /dev/ttyS0 -onlcr cols "${cols:-80}" rows "${rows:-24}"
 [ -n "$tty" ] && stty -F /dev/ttyS0 onlcr
@@ -178,7 +192,8 @@ def qemu_command(kernel, initramfs, scratch, append):
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-kernel", kernel, "-initrd", initramfs, "-append", append,
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
-            "-drive", f"file={scratch},if=virtio,format=raw,cache=unsafe,discard=unmap"]
+            "-drive", f"file={scratch},if=virtio,format=raw,cache=unsafe,discard=unmap",
+            *shlex.split(os.environ.get("VMM_TESTVM_QEMU_ARGS", ""))]
 
 
 def make_scratch(path):
@@ -208,19 +223,19 @@ def run_nested(cmd, interactive=False):
         return 1
     if interactive:
         return boot(kernel, initramfs, cmd, interactive=True)
-    status, crash = boot(kernel, initramfs, cmd)
-    if crash:
-        print(f"{TOOL}: the nested machine's kernel crashed under the test; that is the emulated "
-              f"AMD-V, not the test. Its log:\n{crash}\n{TOOL}: running the test once more", flush=True)
-        status, crash = boot(kernel, initramfs, cmd)
-        if crash:
-            print(f"{TOOL}: the nested machine's kernel crashed again:\n{crash}")
+    status, broke = boot(kernel, initramfs, cmd)
+    if broke:
+        print(f"{TOOL}: {broke}\n{TOOL}: that is the emulated AMD-V, not the test; "
+              "running the test once more", flush=True)
+        status, broke = boot(kernel, initramfs, cmd)
+        if broke:
+            print(f"{TOOL}: again: {broke}")
             status = 1
     return status
 
 
 def boot(kernel, initramfs, cmd, interactive=False):
-    """One run of the nested machine: (status, the kernel's log if it crashed)."""
+    """One run of the nested machine: (status, what broke if the machine itself did)."""
     nonce = secrets.token_hex(8)
     with tempfile.TemporaryDirectory(prefix="testvm.") as tmp:
         script = os.path.join(tmp, "run.sh")
@@ -232,22 +247,78 @@ def boot(kernel, initramfs, cmd, interactive=False):
         # The command talks on ttyS0; the nested kernel logs to ttyS1, apart.
         append = (f"console=ttyS1 panic=-1 panic_on_oops=1 mitigations=off testvm.script={script} "
                   f"testvm.nonce={nonce} testvm.cols={size.columns} testvm.rows={size.lines}")
+        heartbeat = os.path.join(tmp, "heartbeat")
+        monitor = os.path.join(tmp, "monitor.sock")
         qemu = qemu_command(kernel, initramfs, scratch, append + (" testvm.tty=1" if interactive else ""))
+        qemu += ["-monitor", f"unix:{monitor},server=on,wait=off"]
         if interactive:
             print(f"{TOOL}: the nested machine's kernel log goes to {kernel_log}; Ctrl-A X leaves", flush=True)
-            return subprocess.run(qemu + ["-serial", "mon:stdio", "-serial", f"file:{kernel_log}"]).returncode
-        status = relay(subprocess.Popen(qemu + ["-serial", "stdio", "-serial", f"file:{kernel_log}"],
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        preexec_fn=die_with_parent), nonce)
+            return subprocess.run(qemu + ["-serial", "mon:stdio", "-serial", f"file:{kernel_log}",
+                                          "-serial", "null"]).returncode
+        proc = subprocess.Popen(qemu + ["-serial", "stdio", "-serial", f"file:{kernel_log}",
+                                        "-serial", f"file:{heartbeat}"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, preexec_fn=die_with_parent)
+        watchdog = Watchdog(proc, heartbeat, monitor)
+        status = relay(proc, nonce)
+        watchdog.stop()
         log = open(kernel_log, "rb").read().replace(b"\r", b"")
+        if watchdog.frozen:
+            return 1, (f"the nested machine froze (no heartbeat for {FREEZE_SECONDS} s); its vCPUs were at\n"
+                       f"{watchdog.frozen}its kernel's last words:\n{log[-3000:].decode(errors='replace')}")
         crashed = any(m in log for m in NESTED_CRASH)
         if crashed and status != 0:
-            return status, log[-6000:].decode(errors="replace")
+            return status, f"the nested machine's kernel crashed under the test. Its log:\n" + \
+                log[-6000:].decode(errors="replace")
         if status is None:
             print(f"{TOOL}: the nested machine stopped without reporting the command's status; "
                   f"its kernel's last words:\n{log[-3000:].decode(errors='replace')}")
             return 1, None
         return status, None
+
+
+class Watchdog:
+    """Kills QEMU when the nested machine's heartbeat (a line every 5 s on its
+    third serial port) stops, after asking the monitor where its vCPUs are."""
+
+    def __init__(self, qemu, heartbeat, monitor):
+        self.qemu, self.heartbeat, self.monitor = qemu, heartbeat, monitor
+        self.frozen = None
+        self.done = threading.Event()
+        threading.Thread(target=self.watch, daemon=True).start()
+
+    def beats(self):
+        try:
+            return os.path.getsize(self.heartbeat)
+        except OSError:
+            return 0
+
+    def watch(self):
+        last, since = self.beats(), time.monotonic()
+        while not self.done.wait(5):
+            now = self.beats()
+            if now != last:
+                last, since = now, time.monotonic()
+            elif last and time.monotonic() - since > FREEZE_SECONDS:
+                self.frozen = self.registers() or "(the monitor did not answer)\n"
+                self.qemu.kill()
+                return
+
+    def registers(self):
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(5)
+                s.connect(self.monitor)
+                s.sendall(b"info registers -a\n")
+                out = b""
+                while out.count(b"(qemu)") < 2:
+                    out += s.recv(65536)
+        except OSError:
+            return None
+        return "".join(line + "\n" for line in out.decode(errors="replace").splitlines()
+                       if line.startswith(("CPU#", "RIP=")))
+
+    def stop(self):
+        self.done.set()
 
 
 def relay(qemu, nonce):

@@ -9,6 +9,7 @@
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_FILTER 256
@@ -24,6 +26,7 @@
 
 static bool enabled = true;
 static __thread int this_kind = -1;
+static atomic_flag reported = ATOMIC_FLAG_INIT;
 
 static const char *const kind_names[SANDBOX_KINDS] = {
 	[SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vcpu", [SANDBOX_IO] = "io",
@@ -161,6 +164,10 @@ static void forbidden(int sig, siginfo_t *si, void *ctx)
 
 	(void)sig;
 	(void)ctx;
+	/* One line however many threads trip at once: later ones wait for the first one's exit_group. */
+	if (atomic_flag_test_and_set(&reported))
+		for (;;)
+			syscall(SYS_nanosleep, &(struct timespec){ .tv_sec = 1 }, NULL);
 	append(msg, &at, sizeof(msg), "vmm: seccomp: the ");
 	append(msg, &at, sizeof(msg), this_kind >= 0 ? kind_names[this_kind] : "unknown");
 	append(msg, &at, sizeof(msg), " thread made system call ");

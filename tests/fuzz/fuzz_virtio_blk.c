@@ -21,7 +21,7 @@
 #include "virtio_blk.h"
 #include "virtio_mmio.h"
 
-#define RAM_SIZE (1u << 20)
+#define RAM_SIZE (256u << 10)
 #define MMIO_BASE 0x10000000ull
 #define OP_BYTES 8
 #define MAX_OPS 64
