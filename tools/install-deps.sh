@@ -4,7 +4,8 @@
 # succeeds for any user (the README's quick start runs it either way).
 set -euo pipefail
 packages=(build-essential cmake pkg-config check liburing-dev libslirp-dev libglib2.0-dev
-	liblzma-dev zlib1g-dev libzstd-dev python3 qemu-system-x86 iproute2 iputils-ping acpica-tools e2fsprogs)
+	liblzma-dev zlib1g-dev libzstd-dev python3 qemu-system-x86 iproute2 iputils-ping acpica-tools e2fsprogs
+	iperf3)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

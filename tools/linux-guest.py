@@ -24,6 +24,9 @@ Usage: tools/linux-guest.py [--cache DIR] [--kernel-package NAME]
        tools/linux-guest.py --script FILE --output INITRAMFS
            writes an initramfs that is the cached one plus FILE as
            /etc/vmm/script.sh (the kernel unpacks concatenated archives)
+       tools/linux-guest.py --script FILE --output INITRAMFS --program iperf3
+           the same, with a host program and its shared libraries (the
+           benchmarks' iperf3 and fio, from Debian's packages)
 Cache default: $VMM_LINUX_CACHE, else ~/.cache/vmm/linux.
 """
 import argparse
@@ -139,10 +142,32 @@ def build(cache, package, out, paths):
     dk.log("linux-guest", f"built {out} ({' '.join(modules)})")
 
 
-def with_script(initramfs, script, output):
-    """The cached initramfs followed by a second archive holding the script."""
+def host_program(cpio, name):
+    """A program of the host's Debian packages (iperf3, fio) with the shared
+    libraries it links, at the same paths: the guest runs Debian's own build."""
+    path = shutil.which(name)
+    if not path:
+        sys.exit(f"linux-guest: {name} is not installed (tools/install-deps.sh installs it)")
+    ldd = subprocess.run(["ldd", path], check=True, capture_output=True, text=True).stdout
+    files = [path] + [w for line in ldd.splitlines() for w in line.split() if w.startswith("/")]
+    made = set()
+    for f in files:
+        parts = f.strip("/").split("/")
+        for i in range(1, len(parts)):
+            d = "/".join(parts[:i])
+            if d not in made:
+                cpio.dir(d)
+                made.add(d)
+        cpio.file(f.strip("/"), open(os.path.realpath(f), "rb").read(), 0o755)
+
+
+def with_script(initramfs, script, output, programs=()):
+    """The cached initramfs followed by a second archive holding the script
+    (and host programs)."""
     extra = dk.Cpio()
     extra.file("etc/vmm/script.sh", open(script, "rb").read(), 0o755)
+    for p in programs:
+        host_program(extra, p)
     with open(output, "wb") as f:
         f.write(open(initramfs, "rb").read())
         f.write(gzip.compress(extra.finish()))
@@ -154,6 +179,8 @@ def main():
     ap.add_argument("--kernel-package")
     ap.add_argument("--script", help="add this file as /etc/vmm/script.sh")
     ap.add_argument("--output", help="where --script writes its initramfs")
+    ap.add_argument("--program", action="append", default=[],
+                    help="with --script: add this host program and its libraries (repeatable)")
     args = ap.parse_args()
     if bool(args.script) != bool(args.output):
         ap.error("--script and --output go together")
@@ -168,7 +195,7 @@ def main():
         build(cache, package, out, paths)
     lock.close()
     if args.script:
-        with_script(paths["initramfs.cpio.gz"], args.script, args.output)
+        with_script(paths["initramfs.cpio.gz"], args.script, args.output, args.program)
         return
     for name, p in paths.items():
         print(f"{name.split('.')[0]}={p}")

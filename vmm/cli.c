@@ -35,10 +35,11 @@ void cli_run_usage(FILE *out)
 	      "         [,serial=STR][,queues=N]\n"
 	      "                     a virtio-blk disk (repeatable); cache: none, writeback (default),\n"
 	      "                     writethrough, directsync, unsafe; a comma in FILE is written ,,\n"
-	      "  --network tap=NAME|bridge=BR|user[,mac=MAC][,transport=pci|mmio][,model=virtio]\n"
+	      "  --network tap=NAME|bridge=BR|user[,model=virtio|e1000][,mac=MAC][,transport=pci|mmio]\n"
 	      "            [,queues=N][,hostfwd=tcp|udp:[ADDR]:PORT-[ADDR]:PORT]\n"
-	      "                     a virtio-net NIC on a tap (created if missing), on a new tap\n"
-	      "                     added to bridge BR, or behind user-mode NAT (repeatable)\n"
+	      "                     a NIC (virtio-net, or an emulated Intel e1000) on a tap (created\n"
+	      "                     if missing), on a new tap added to bridge BR, or behind user-mode\n"
+	      "                     NAT (repeatable)\n"
 	      "  --seccomp on|off   confine each thread to the system calls it needs (default on)\n"
 	      "  --trace            print every VM exit on stderr\n"
 	      "  --stats            print exit and device counters on stderr when the VM stops\n"
@@ -282,9 +283,11 @@ static int parse_nic_key(struct nic_config *n, const struct list_item *it, bool 
 		return parse_mac(v, n->mac, err);
 	}
 	if (!strcmp(key, "model")) {
-		if (strcmp(v, "virtio"))
-			return vmm_fail(err, VMM_EXIT_USAGE, "--network model=%s: only model=virtio is available", v);
-		return 0;
+		if (!strcmp(v, "virtio") || !strcmp(v, "e1000")) {
+			n->model = strcmp(v, "virtio") ? NIC_MODEL_E1000 : NIC_MODEL_VIRTIO;
+			return 0;
+		}
+		return vmm_fail(err, VMM_EXIT_USAGE, "--network model=%s: expected virtio or e1000", v);
 	}
 	if (!strcmp(key, "transport"))
 		return parse_transport(it, &n->transport, err);
@@ -300,7 +303,7 @@ static int parse_nic_key(struct nic_config *n, const struct list_item *it, bool 
 			"queues needs tap or bridge)", key);
 }
 
-/* tap=NAME|bridge=BR|user[,model=virtio][,mac=MAC][,transport=pci|mmio]... */
+/* tap=NAME|bridge=BR|user[,model=virtio|e1000][,mac=MAC][,transport=pci|mmio]... */
 int cli_parse_nic(const char *spec, struct nic_config *n, struct vmm_error *err)
 {
 	struct list_item it = { .opt = "--network" };
@@ -322,6 +325,8 @@ int cli_parse_nic(const char *spec, struct nic_config *n, struct vmm_error *err)
 		return -1;
 	if (!n->ifname[0] && n->backend != NIC_USER)
 		return vmm_fail(err, VMM_EXIT_USAGE, "--network %s: expected tap=NAME, bridge=BR or user", spec);
+	if (n->model == NIC_MODEL_E1000 && (n->transport != VIRTIO_TRANSPORT_PCI || n->queues > 1))
+		return vmm_fail(err, VMM_EXIT_USAGE, "--network %s: model=e1000 is a PCI device with one queue", spec);
 	return 0;
 }
 

@@ -40,8 +40,14 @@ enum nic_backend {
 	NIC_USER,         /* user-mode NAT (libslirp) */
 };
 
+enum nic_model {
+	NIC_MODEL_VIRTIO,   /* virtio-net (devices/virtio_net.c) */
+	NIC_MODEL_E1000,    /* Intel 82540EM (devices/e1000.c) */
+};
+
 struct nic_config {
 	enum nic_backend backend;
+	enum nic_model model;
 	char ifname[16];  /* the tap, or the bridge */
 	uint8_t mac[6];
 	bool mac_set;

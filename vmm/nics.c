@@ -1,9 +1,10 @@
-/* NICs: a backend (tap, bridge or user-mode NAT) and a virtio-net device per --network. */
+/* NICs: a backend (tap, bridge or user-mode NAT) and a NIC model (virtio-net or e1000) per --network. */
 #include "nics.h"
 
 #include <string.h>
 #include <unistd.h>
 
+#include "e1000.h"
 #include "sandbox.h"
 #include "virtio_net.h"
 
@@ -52,16 +53,34 @@ static void default_mac(unsigned index, uint8_t mac[6])
 	memcpy(mac, m, 6);
 }
 
-/* Frames waiting on a backend queue wake the device's receive path on the loop. */
+/* Frames waiting on backend queue q wake the device's receive path (fn(port)) on the loop. */
+static int watch_backend(struct vm_nic *nic, unsigned q, struct event_loop *loop, event_fn *fn, void *port)
+{
+	return nic->cfg->backend == NIC_USER ? net_user_watch(&nic->user, loop, fn, port)
+					     : net_tap_watch(&nic->tap, q, loop, fn, port);
+}
+
 static int watch_backends(struct vm_nic *nic, unsigned pairs, struct event_loop *loop)
 {
-	for (unsigned q = 0; q < pairs; q++) {
-		void *port = virtio_net_rx_port(nic->net, q);
-		int r = nic->cfg->backend == NIC_USER ? net_user_watch(&nic->user, loop, virtio_net_receive, port)
-						      : net_tap_watch(&nic->tap, q, loop, virtio_net_receive, port);
-		if (r < 0)
+	for (unsigned q = 0; q < pairs; q++)
+		if (watch_backend(nic, q, loop, virtio_net_receive, virtio_net_rx_port(nic->net, q)) < 0)
 			return -1;
-	}
+	return 0;
+}
+
+static int attach_e1000(struct vm_nic *nic, unsigned index, const uint8_t mac[6], struct virtio_slots *slots,
+			struct vmm_error *err)
+{
+	struct net_backend be = nic->cfg->backend == NIC_USER ? net_user_backend(&nic->user)
+							      : net_tap_backend(&nic->tap, 0);
+
+	nic->e1000 = e1000_create(slots->platform, &be, mac);
+	if (!nic->e1000)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot create e1000 device %u", index);
+	if (watch_backend(nic, 0, slots->platform->loop, e1000_receive, nic->e1000) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot watch the backend of NIC %u", index);
+	if (e1000_attach(nic->e1000, slots->pci) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "no room on the PCI bus for another device");
 	return 0;
 }
 
@@ -77,6 +96,8 @@ static int attach_nic(struct vm_nic *nic, unsigned index, struct virtio_slots *s
 		memcpy(mac, n->mac, 6);
 	else
 		default_mac(index, mac);
+	if (n->model == NIC_MODEL_E1000)
+		return attach_e1000(nic, index, mac, slots, err);
 	for (unsigned q = 0; q < pairs; q++)
 		backends[q] = user ? net_user_backend(&nic->user) : net_tap_backend(&nic->tap, q);
 	nic->net = virtio_net_create(slots->platform->mem, backends, pairs, mac);
@@ -102,6 +123,7 @@ void nics_close(struct vm_nic *nics, unsigned n)
 		struct vm_nic *nic = &nics[i];
 		virtio_detach(&nic->transport);
 		virtio_net_destroy(nic->net);
+		e1000_destroy(nic->e1000);
 		if (nic->open && nic->cfg->backend == NIC_USER)
 			net_user_close(&nic->user);
 		else if (nic->open)

@@ -1,4 +1,4 @@
-/* The VM's NICs: --network options turned into network backends and virtio-net devices. */
+/* The VM's NICs: --network options turned into network backends and NIC models (virtio-net, e1000). */
 #ifndef VMM_NICS_H
 #define VMM_NICS_H
 
@@ -9,14 +9,16 @@
 #include "virtio_attach.h"
 
 struct virtio_net;
+struct e1000;
 
 struct vm_nic {
 	const struct nic_config *cfg;
 	struct net_tap tap;            /* tap and bridge */
 	struct net_user user;          /* user-mode NAT */
 	bool open;
-	struct virtio_net *net;
+	struct virtio_net *net;        /* model=virtio */
 	struct virtio_attachment transport;
+	struct e1000 *e1000;           /* model=e1000 */
 };
 
 /* Opens the backends (taps, bridges, NAT); runs before /dev/kvm is opened. */

@@ -53,13 +53,13 @@ static const int main_calls[] = {
 	SYS_io_uring_register, SYS_fdatasync, SYS_fstat, SYS_newfstatat, SYS_lseek,
 };
 static const int vcpu_calls[] = {
-	SYS_epoll_ctl, SYS_eventfd2, SYS_io_uring_enter, SYS_fdatasync,
+	SYS_epoll_ctl, SYS_eventfd2, SYS_io_uring_enter, SYS_fdatasync, SYS_timerfd_settime,
 };
 static const int io_calls[] = {
 	SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_ctl, SYS_readv, SYS_writev, SYS_io_uring_enter,
 	SYS_fdatasync, SYS_fcntl, SYS_socket, SYS_connect, SYS_bind, SYS_listen, SYS_accept, SYS_accept4,
 	SYS_setsockopt, SYS_getsockopt, SYS_getsockname, SYS_getpeername, SYS_sendto, SYS_sendmsg,
-	SYS_recvfrom, SYS_recvmsg, SYS_shutdown, SYS_poll, SYS_ppoll,
+	SYS_recvfrom, SYS_recvmsg, SYS_shutdown, SYS_poll, SYS_ppoll, SYS_timerfd_settime,
 };
 static const int nat_calls[] = {
 	SYS_poll, SYS_ppoll, SYS_socket, SYS_connect, SYS_bind, SYS_listen, SYS_accept, SYS_accept4,

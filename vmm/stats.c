@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <sys/ioctl.h>
 
+#include "e1000.h"
 #include "kvm_stats.h"
 #include "virtio_net.h"
 
@@ -65,12 +66,27 @@ static void print_bus(FILE *out, const struct bus *bus)
 		(uint64_t)atomic_load(&bus->unclaimed_reads), (uint64_t)atomic_load(&bus->unclaimed_writes));
 }
 
+static void print_e1000(FILE *out, unsigned i, struct e1000 *e)
+{
+	struct e1000_stats s = e1000_stats(e);
+
+	fprintf(out, "  nic%u e1000  %12" PRIu64 " rx %12" PRIu64 " tx %12" PRIu64 " filtered %12" PRIu64
+		" tx errors %12" PRIu64 " interrupts %12" PRIu64 " waits for descriptors %12" PRIu64
+		" oversized %12" PRIu64 " rx errors",
+		i, s.rx_frames, s.tx_frames, s.rx_filtered, s.tx_errors, s.interrupts, s.rx_waits, s.rx_oversized,
+		s.rx_errors);
+}
+
 static void print_nics(FILE *out, struct machine *m)
 {
 	for (unsigned i = 0; i < m->nr_nics; i++) {
-		struct virtio_net_stats s = virtio_net_stats(m->nics[i].net);
-		fprintf(out, "  nic%u %12" PRIu64 " rx %12" PRIu64 " tx %12" PRIu64 " filtered %12" PRIu64 " tx errors",
-			i, s.rx_frames, s.tx_frames, s.rx_filtered, s.tx_errors);
+		if (m->nics[i].e1000) {
+			print_e1000(out, i, m->nics[i].e1000);
+		} else {
+			struct virtio_net_stats s = virtio_net_stats(m->nics[i].net);
+			fprintf(out, "  nic%u virtio %12" PRIu64 " rx %12" PRIu64 " tx %12" PRIu64 " filtered %12" PRIu64
+				" tx errors", i, s.rx_frames, s.tx_frames, s.rx_filtered, s.tx_errors);
+		}
 		if (m->nics[i].cfg->backend == NIC_USER)
 			fprintf(out, " %12" PRIu64 " dropped by the NAT", net_user_dropped(&m->nics[i].user));
 		fputc('\n', out);

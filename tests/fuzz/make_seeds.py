@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Writes the hand-made seed inputs the fuzz corpora grew from: a PCI/virtio
 session that brings a virtio-blk device up over PCI and reads a sector
-(corpus_pci), and the smallest kernels each loader path takes (corpus_loaders):
+(corpus_pci), the smallest kernels each loader path takes (corpus_loaders):
 an ELF with a PVH note, and bzImages whose payload is that ELF, gzip'ed and
-raw. The corpora in the tree are these plus what libFuzzer found from them,
+raw, and e1000 sessions (corpus_e1000): rings up with a frame each way,
+TSO and checksums with and without backend offloads, the EEPROM and PHY,
+delay timers on the event loop, VLANs, long frames and the I/O window. The
+corpora in the tree are these plus what libFuzzer found from them,
 minimised (docs/testing.md, "Fuzzing").
 
-    make_seeds.py DIR_PCI DIR_LOADERS
+    make_seeds.py DIR_PCI DIR_LOADERS DIR_E1000
 """
 import gzip
 import os
@@ -88,16 +91,145 @@ def bzimage(payload):
     return bytes(img)
 
 
+# tests/fuzz/fuzz_e1000.c: a mode byte (bit 0 event loop, bit 1 offloading
+# backend), then operations: a kind byte (low nibble the operation, bits
+# 5:4 the access size) and its operands.
+E_MMIO_W, E_MMIO_R, E_IO_W, E_IO_R, E_RAM, E_FRAME, E_LINK, E_COMMAND, E_LOOP = range(9)
+E_SIZE4 = 2 << 4
+E_MAC = bytes([0x52, 0x54, 0, 0x12, 0x34, 0x56])
+E_PEER = bytes([0x52, 0x54, 0, 0xAA, 0xBB, 0xCC])
+
+# 8254x SDM registers and bits.
+CTRL, STATUS, EECD, EERD, MDIC, ICR, ITR, IMS = 0x0, 0x8, 0x10, 0x14, 0x20, 0xC0, 0xC4, 0xD0
+RCTL, TCTL, RDBAL, RDLEN, RDH, RDT, RDTR = 0x100, 0x400, 0x2800, 0x2808, 0x2810, 0x2818, 0x2820
+TDBAL, TDLEN, TDH, TDT, TIDV, GPRC, GPTC = 0x3800, 0x3808, 0x3810, 0x3818, 0x3820, 0x4074, 0x4080
+RCTL_EN, RCTL_BAM, RCTL_LPE, RCTL_BSEX, RCTL_SZ_4096 = 1 << 1, 1 << 15, 1 << 5, 1 << 25, 3 << 16
+CTRL_RST, CTRL_VME = 1 << 26, 1 << 30
+TXD_EOP, TXD_TSE, TXD_RS, TXD_DEXT, TXD_VLE, TXD_IDE = 0x01, 0x04, 0x08, 0x20, 0x40, 0x80
+IMS_LINUX = 0x9D                                        # RXT0 | RXDMT0 | RXSEQ | LSC | TXDW
+E_TX_RING, E_RX_RING, E_TX_BUF, E_RX_BUF = 0x1000, 0x2000, 0x3000, 0x8000
+
+
+def e_wr(off, v):
+    return struct.pack("<BII", E_MMIO_W | E_SIZE4, off, v & 0xFFFFFFFF)
+
+
+def e_rd(off):
+    return struct.pack("<BI", E_MMIO_R | E_SIZE4, off)
+
+
+def e_io_wr(off, v):
+    return struct.pack("<BBI", E_IO_W | E_SIZE4, off, v & 0xFFFFFFFF)
+
+
+def e_io_rd(off):
+    return struct.pack("<BB", E_IO_R | E_SIZE4, off)
+
+
+def e_ram(gpa, data):
+    data = data + bytes(-len(data) % 16)
+    return b"".join(struct.pack("<BI", E_RAM, gpa + i) + data[i:i + 16] for i in range(0, len(data), 16))
+
+
+def e_frame(frame, header=bytes(12)):
+    return struct.pack("<BH", E_FRAME, len(header) + len(frame)) + header + frame
+
+
+def e_link(up):
+    return bytes([E_LINK, 1 if up else 0])
+
+
+def e_legacy(addr, length, cmd, special=0):
+    return struct.pack("<QHBBBBH", addr, length, 0, cmd, 0, 0, special)
+
+
+def e_data(addr, length, dcmd, popts):
+    return struct.pack("<QIBBH", addr, length | 1 << 20 | (dcmd | TXD_DEXT) << 24, 0, popts, 0)
+
+
+def e_context(ipcss, ipcso, ipcse, tucss, tucso, tucse, paylen, tucmd, hdr_len, mss):
+    return struct.pack("<BBHBBHIBBH", ipcss, ipcso, ipcse, tucss, tucso, tucse,
+                       paylen | (tucmd | TXD_DEXT) << 24, 0, hdr_len, mss)
+
+
+def e_rings(rctl=RCTL_BAM, buf_size=0x800):
+    """Both rings of 16 descriptors in RAM, receive buffers posted, interrupts as Linux unmasks them."""
+    rx = b"".join(struct.pack("<QQ", E_RX_BUF + i * buf_size, 0) for i in range(16))
+    return (e_ram(E_RX_RING, rx) +
+            e_wr(TDBAL, E_TX_RING) + e_wr(TDLEN, 256) + e_wr(TDH, 0) + e_wr(TDT, 0) + e_wr(TCTL, 0x0103F0FA) +
+            e_wr(RDBAL, E_RX_RING) + e_wr(RDLEN, 256) + e_wr(RDH, 0) + e_wr(RDT, 15) +
+            e_wr(RCTL, rctl | RCTL_EN) + e_wr(IMS, IMS_LINUX))
+
+
+def e_tcp4(payload, tso, dst=E_PEER, src=E_MAC):
+    """Ethernet, IPv4 and TCP headers as Linux hands them to e1000 (no lengths or checksums for TSO)."""
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 0 if tso else 40 + len(payload), 0x1234, 0x4000, 64, 6, 0,
+                     bytes([10, 0, 2, 15]), bytes([10, 0, 2, 2]))
+    tcp = struct.pack(">HHIIBBHHH", 40000, 80, 0x01020304, 0, 5 << 4, 0x19, 0xFFFF, 0, 0)
+    return dst + src + b"\x08\x00" + ip + tcp + payload
+
+
+def e1000_seeds():
+    ping = E_MAC + E_PEER + b"\x08\x00" + bytes(range(46))
+    bring_up = (bytes([0]) + e_ram(E_TX_BUF, ping) + e_ram(E_TX_RING, e_legacy(E_TX_BUF, 60, TXD_EOP | TXD_RS)) +
+                e_rings() + e_wr(TDT, 1) + e_frame(ping) + e_rd(ICR) + e_rd(GPRC) + e_rd(GPTC) + e_rd(RDH))
+
+    payload = bytes((i * 7) & 0xFF for i in range(300))
+    pkt = e_tcp4(payload, True)
+    tso_descs = (e_context(14, 24, 33, 34, 50, 0, 300, 0x01 | 0x02 | TXD_TSE, 54, 100) +
+                 e_data(E_TX_BUF, 54, TXD_TSE, 3) + e_data(E_TX_BUF + 54, 130, TXD_TSE, 3) +
+                 e_data(E_TX_BUF + 184, 170, TXD_TSE | TXD_EOP | TXD_RS, 3) +
+                 e_context(0, 0, 0, 34, 50, 0, 0, 0x01, 0, 0) + e_data(E_TX_BUF, 354, TXD_EOP | TXD_RS, 2))
+    tso = e_ram(E_TX_BUF, pkt) + e_ram(E_TX_RING, tso_descs) + e_rings() + e_wr(TDT, 6) + e_rd(ICR)
+
+    eeprom = bytes([0])
+    for word in range(3):
+        eeprom += e_wr(EERD, word << 8 | 1) + e_rd(EERD)
+    eecd = 0x40                                                     # REQ
+    eeprom += e_wr(EECD, eecd) + e_rd(EECD)
+    eecd |= 0x2                                                     # CS
+    eeprom += e_wr(EECD, eecd)
+    for bit in [1, 1, 0] + [0] * 6:                                 # READ, address 0
+        d = eecd | (4 if bit else 0)
+        eeprom += e_wr(EECD, d) + e_wr(EECD, d | 1) + e_wr(EECD, d)
+    for _ in range(16):
+        eeprom += e_wr(EECD, eecd | 1) + e_rd(EECD) + e_wr(EECD, eecd)
+    eeprom += e_wr(EECD, 0)
+    for reg in (2, 3, 1, 0x11):                                     # PHY IDs, BMSR, M88 status
+        eeprom += e_wr(MDIC, 2 << 26 | 1 << 21 | reg << 16) + e_rd(MDIC)
+    eeprom += e_wr(IMS, IMS_LINUX) + e_wr(MDIC, 1 << 26 | 1 << 21 | 0x1340) + e_rd(ICR)
+    eeprom += e_wr(MDIC, 2 << 26 | 2 << 21) + e_rd(MDIC) + e_link(False) + e_rd(STATUS) + e_link(True)
+
+    delays = (bytes([1]) + e_ram(E_TX_BUF, ping) +
+              e_ram(E_TX_RING, e_legacy(E_TX_BUF, 60, TXD_EOP | TXD_RS | TXD_IDE)) + e_rings() +
+              e_wr(RDTR, 1) + e_wr(TIDV, 1) + e_wr(ITR, 1) + e_wr(TDT, 1) + bytes([E_LOOP]) +
+              e_frame(ping) + e_frame(ping) + bytes([E_LOOP]) + e_rd(ICR) + bytes([E_LOOP]))
+
+    tagged = E_MAC + E_PEER + b"\x81\x00\x00\x05\x08\x00" + bytes(4990)
+    csum_header = struct.pack("<BBHHHHH", 1, 0, 0, 0, 34, 16, 0)    # NEEDS_CSUM at 34 + 16
+    vlan = (bytes([0]) + e_io_wr(0, CTRL) + e_io_wr(4, 0x00140241 | CTRL_VME) + e_io_rd(4) +
+            e_ram(E_TX_BUF, ping) + e_ram(E_TX_RING, e_legacy(E_TX_BUF, 60, TXD_EOP | TXD_RS | TXD_VLE, 5)) +
+            e_rings(RCTL_BAM | RCTL_LPE | RCTL_BSEX | RCTL_SZ_4096, 0x1000) + e_wr(TDT, 1) +
+            e_frame(tagged) + e_frame(e_tcp4(payload, False, E_MAC, E_PEER), csum_header) +
+            struct.pack("<BH", E_COMMAND, 0x3) + e_frame(ping) + struct.pack("<BH", E_COMMAND, 0x407) +
+            e_io_wr(0, CTRL) + e_io_wr(4, CTRL_RST) + e_rd(RCTL))
+    return {"seed-bring-up-tx-rx": bring_up, "seed-tso-and-checksum": bytes([0]) + tso,
+            "seed-tso-offloaded": bytes([2]) + tso, "seed-eeprom-phy-link": eeprom,
+            "seed-delay-timers-on-loop": delays, "seed-vlan-long-frames-io-window": vlan}
+
+
 def main():
-    pci_dir, loaders_dir = sys.argv[1], sys.argv[2]
-    os.makedirs(pci_dir, exist_ok=True)
-    os.makedirs(loaders_dir, exist_ok=True)
+    pci_dir, loaders_dir, e1000_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+    for d in (pci_dir, loaders_dir, e1000_dir):
+        os.makedirs(d, exist_ok=True)
     open(os.path.join(pci_dir, "seed-bring-up-and-read"), "wb").write(pci_session())
     elf = pvh_elf()
     seeds = {"seed-pvh-elf": elf, "seed-bzimage-gzip": bzimage(gzip.compress(elf)),
              "seed-bzimage-raw": bzimage(elf)}
     for name, data in seeds.items():
         open(os.path.join(loaders_dir, name), "wb").write(data)
+    for name, data in e1000_seeds().items():
+        open(os.path.join(e1000_dir, name), "wb").write(data)
 
 
 if __name__ == "__main__":

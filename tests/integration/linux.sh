@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boots Debian's kernel (tools/linux-guest.py) under vmm and checks Linux's
 # own drivers from user space:
-#   linux.sh vmlinux|bzimage|reboot|pvm      with VMM and SRC set by ctest.
+#   linux.sh vmlinux|bzimage|reboot|e1000|e1000-1cpu|e1000-qemu|pvm
+#   with VMM and SRC set by ctest.
 # vmlinux, bzimage: 2 vCPUs online, the RAM given; a virtio-blk disk on PCI
 #   (cache=none) and one on virtio-mmio (writeback) each get a file system
 #   that is written, remounted and read back, then checked from the host
@@ -11,6 +12,12 @@
 #   the NICs' transports. Needs hardware-assisted KVM (tools/testvm.py).
 # reboot: vmm unpacks the bzImage (--kernel-decompress=vmm); `reboot -f`
 #   ends vmm with status 0.
+# e1000: the same NAT and tap checks on emulated e1000s (model=e1000), bound
+#   to Linux's e1000 driver, with 2 vCPUs; the tap NIC's link goes down and
+#   up and then pings and echoes again; a virtio-net NIC on a second tap
+#   beside them pings and echoes too. e1000-1cpu: the e1000s alone with one
+#   vCPU. e1000-qemu: the e1000 guest, unchanged, under QEMU's e1000 (the
+#   test is the device's contract, not our reading of it).
 # pvm: only on kvm_pvm hosts, where guest ring 0 is interpreted and user
 #   space cannot make system calls: the kernel boots (vmm carrying out what
 #   the emulator lacks) and /init starts in user mode.
@@ -20,8 +27,11 @@ mode=$1
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 ns=vmmlinux$$
-trap 'ip netns del $ns 2>/dev/null; rm -rf "$work"' EXIT
+echo_pids=()
+trap 'kill "${echo_pids[@]}" 2>/dev/null; ip netns del $ns 2>/dev/null; rm -rf "$work"' EXIT
 memory_mib=512
+vcpus=2
+machine=vmm         # what run_guest runs: vmm or qemu
 limit=${VMM_LINUX_TIMEOUT:-300}
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -32,6 +42,8 @@ fail() {
 	exit 1
 }
 expect_out() { grep -qF -- "$1" "$work/out" || fail "guest output lacks: $1"; }
+# A line ending in $1 (a basic regex): "online 0" must not pass on "online 0-1".
+expect_end() { grep -q -- "$1"$'\r*$' "$work/out" || fail "guest output lacks a line ending in: $1"; }
 pvm_host() { "$VMM" info | grep -q "pvm host: *yes"; }
 
 [ -r /dev/kvm ] && [ -w /dev/kvm ] && "$VMM" info >/dev/null 2>&1 || skip "/dev/kvm is missing or not usable"
@@ -41,16 +53,13 @@ pvm_host() { "$VMM" info | grep -q "pvm host: *yes"; }
 "$SRC/tools/linux-guest.py" --script "$here/linux-guest/userspace.sh" --output "$work/initramfs" ||
 	fail "could not add the test script to the initramfs"
 
-# run_linux KERNEL CMDLINE VMM-OPTIONS...: boots (inside $in_ns, if set),
-# stops a panicked guest, sets $status.
+# run_guest COMMAND...: runs a guest (inside $in_ns, if set) with its
+# console on stdout, stops it if it panicked, sets $status.
 in_ns=()
-run_linux() {
-	local kernel=$1 cmdline=$2
-	shift 2
+run_guest() {
 	started=$SECONDS
 	: >"$work/out"
-	timeout "$limit" "${in_ns[@]}" "$VMM" run --kernel "$kernel" --initrd "$work/initramfs" --vcpus 2 \
-		--memory ${memory_mib}M --cmdline "console=ttyS0 $cmdline" --stats "$@" </dev/null >"$work/out" 2>"$work/err" &
+	timeout "$limit" "${in_ns[@]}" "$@" </dev/null >"$work/out" 2>"$work/err" &
 	local pid=$!
 	init_after=
 	while kill -0 $pid 2>/dev/null; do
@@ -60,18 +69,43 @@ run_linux() {
 	done
 	wait $pid
 	status=$?
-	[ "$status" -ne 124 ] || fail "vmm did not stop within $limit s"
+	[ "$status" -ne 124 ] || fail "$machine did not stop within $limit s"
 }
 
+# run_linux KERNEL CMDLINE VMM-OPTIONS...: the guest under vmm, $vcpus vCPUs.
+run_linux() {
+	local kernel=$1 cmdline=$2
+	shift 2
+	machine=vmm
+	run_guest "$VMM" run --kernel "$kernel" --initrd "$work/initramfs" --vcpus "$vcpus" \
+		--memory ${memory_mib}M --cmdline "console=ttyS0 $cmdline" --stats "$@"
+}
+
+# run_qemu KERNEL CMDLINE QEMU-OPTIONS...: the same guest under QEMU, with
+# the same vCPUs and RAM, no devices but COM1 and those given, and no
+# reboot, so `poweroff -f` ends QEMU with status 0 as it ends vmm.
+run_qemu() {
+	local kernel=$1 cmdline=$2
+	shift 2
+	machine=qemu
+	run_guest qemu-system-x86_64 -enable-kvm -M q35 -cpu host -smp "$vcpus" -m $memory_mib \
+		-nodefaults -display none -serial stdio -no-reboot \
+		-kernel "$kernel" -initrd "$work/initramfs" -append "console=ttyS0 $cmdline" "$@"
+}
+
+# The vCPUs asked for are online (Linux says "1 CPU", "2 CPUs"), the RAM given is there.
 check_boot() {
-	expect_out "smp: Brought up 1 node, 2 CPUs"
+	local cpus="$vcpus CPUs" online="0-$((vcpus - 1))"
+	[ "$vcpus" -gt 1 ] || { cpus="1 CPU"; online=0; }
+	expect_end "smp: Brought up 1 node, $cpus"
 	expect_out "vmm-init: /init is running"
 	grep -q "insmod .* failed" "$work/out" && fail "a module did not load"
-	expect_out "vmm-guest: nproc 2"
-	expect_out "vmm-guest: online 0-1"
-	# The e820 RAM: everything but the 384 KiB legacy hole at 640 KiB.
+	expect_end "vmm-guest: nproc $vcpus"
+	expect_end "vmm-guest: online $online"
+	# The e820 RAM: everything but the 384 KiB legacy hole at 640 KiB. QEMU's
+	# firmware reserves pieces of its own, so there only MemTotal is checked.
 	local ram=$((memory_mib * 1024 * 1024 - 0x60000)) memtotal
-	expect_out "vmm-guest: e820_ram_bytes $ram"
+	[ "$machine" = qemu ] || expect_out "vmm-guest: e820_ram_bytes $ram"
 	memtotal=$(sed -n 's/.*vmm-guest: memtotal_kb \([0-9]*\).*/\1/p' "$work/out")
 	[ -n "$memtotal" ] && [ "$memtotal" -gt $((memory_mib * 1024 * 8 / 10)) ] || fail "MemTotal ${memtotal:-?} kB"
 }
@@ -86,43 +120,136 @@ check_image() {
 	[ "$got" = "$want" ] || fail "$serial: the image holds $got, the guest wrote $want"
 }
 
+# The host side of the network tests: a namespace of our own, taps in it,
+# and tcp_echo.py servers (one connection each) for the guest's blobs. The
+# sizes are userspace.sh's: 64 and 16 blocks of 64 KiB.
+big=$((64 * 65536)) small=$((16 * 65536))
 net_setup() {
 	ip netns add $ns || skip "cannot create a network namespace"
 	ip netns exec $ns ip link set lo up
-	ip netns exec $ns ip tuntap add dev vmmtap0 mode tap
-	ip netns exec $ns ip addr add 10.0.3.1/24 dev vmmtap0
-	ip netns exec $ns ip link set vmmtap0 up
-	ip netns exec $ns python3 "$here/tcp_echo.py" 10.0.3.1 5556 $((64 * 65536)) >"$work/peer" 2>&1 &
-	peer=$!
-	for _ in $(seq 100); do grep -q listening "$work/peer" && break; sleep 0.1; done
+}
+
+# add_tap NAME ADDRESS/LEN
+add_tap() {
+	ip netns exec $ns ip tuntap add dev "$1" mode tap
+	ip netns exec $ns ip addr add "$2" dev "$1"
+	ip netns exec $ns ip link set "$1" up
+}
+
+# start_echo NAME ADDRESS PORT BYTES: listening when this returns.
+start_echo() {
+	ip netns exec $ns python3 "$here/tcp_echo.py" "$2" "$3" "$4" >"$work/echo-$1" 2>&1 &
+	echo_pids+=($!)
+	for _ in $(seq 100); do grep -q listening "$work/echo-$1" && break; sleep 0.1; done
+}
+
+# Once the guest is gone, a server still waiting will get nothing more.
+stop_echoes() {
+	local pid f
+	for pid in "${echo_pids[@]}"; do
+		for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill "$pid" 2>/dev/null
+		wait "$pid"
+	done
+	echo_pids=()
+	for f in "$work"/echo-*; do sed "s/^/${f##*/}: /" "$f"; done >>"$work/out"
+}
+
+# check_echo NAME BYTES: the guest got its NAME blob back intact (its own
+# cmp), and the host received all of it (tcp_echo.py's MD5 of what came in).
+check_echo() {
+	local sent
+	expect_out "vmm-guest: $1 echo intact"
+	sent=$(sed -n "s/.*vmm-guest: $1 sent \([0-9a-f]*\).*/\1/p" "$work/out")
+	[ -n "$sent" ] || fail "the guest did not send its $1 blob"
+	grep -qF "tcp echo: received $2 bytes, md5 $sent" "$work/echo-$1" ||
+		fail "the host did not receive the $1 blob whole: $(tail -n 1 "$work/echo-$1")"
+}
+
+# check_driver MAC DRIVER: Linux bound the NIC with that MAC to DRIVER.
+check_driver() {
+	local got
+	got=$(sed -n "s/.*vmm-guest: nic $1 is [^ ]*, driver \([a-z0-9_]*\).*/\1/p" "$work/out")
+	[ "$got" = "$2" ] || fail "the NIC with MAC $1 is driven by ${got:-nothing}, expected $2"
+}
+
+# What every network run ends with: user space finished, the guest powered
+# off and its exit status was 0.
+check_end() {
+	expect_out "vmm-guest: done"
+	expect_out "reboot: Power down"
+	[ "$status" -eq 0 ] || fail "$machine exit status $status, expected 0"
 }
 
 userspace() {
 	local kernel=$1 user_transport=$2 tap_transport=$3
 	truncate -s 64M "$work/pci.img" "$work/mmio.img"
 	net_setup
-	in_ns=(ip netns exec $ns)
+	add_tap vmmtap0 10.0.3.1/24
+	start_echo tap 10.0.3.1 5556 $big
+	in_ns=(ip netns exec "$ns")
 	run_linux "$kernel" "vmm.disk=disk-pci vmm.disk=disk-mmio vmm.net=user vmm.net=tap" \
 		--disk "path=$work/pci.img,cache=none,serial=disk-pci" \
 		--disk "path=$work/mmio.img,transport=mmio,serial=disk-mmio" \
 		--network "user,transport=$user_transport,mac=52:54:00:12:34:01" \
 		--network "tap=vmmtap0,transport=$tap_transport,mac=52:54:00:12:34:02"
-	wait $peer
-	cat "$work/peer" >>"$work/out"
+	stop_echoes
 	check_boot
 	grep "vmm-guest: FAIL" "$work/out" && fail "a check inside the guest failed"
+	check_driver 52:54:00:12:34:01 virtio_net
+	check_driver 52:54:00:12:34:02 virtio_net
 	expect_out "vmm-guest: user network up"
-	expect_out "vmm-guest: tap echo intact"
-	local sent
-	sent=$(sed -n 's/.*vmm-guest: tap sent \([0-9a-f]*\).*/\1/p' "$work/out")
-	expect_out "tcp echo: received $((64 * 65536)) bytes, md5 $sent"
-	expect_out "vmm-guest: done"
-	expect_out "reboot: Power down"
-	[ "$status" -eq 0 ] || fail "vmm exit status $status, expected 0"
+	check_echo tap $big
+	check_end
 	check_image disk-pci "$work/pci.img"
 	check_image disk-mmio "$work/mmio.img"
 	echo "/init after ${init_after:-?} s; power-off after $((SECONDS - started)) s"
 	grep -A40 '^exits by vCPU' "$work/err"
+}
+
+# e1000_test vmm|qemu [side]: e1000s on user-mode NAT (MAC ..:01) and on vmmtap0
+# (..:02, 10.0.3.x); with side, a virtio-net NIC on vmmtap1 (..:03,
+# 10.0.4.x) beside them. The tap NIC's link goes down and up, then it pings
+# and echoes again: the driver resets the device and rebuilds its rings.
+e1000_test() {
+	local on=$1 side=${2:-} cmdline="vmm.net=user vmm.net=tap vmm.linkcycle" nics=()
+	net_setup
+	add_tap vmmtap0 10.0.3.1/24
+	start_echo tap 10.0.3.1 5556 $big
+	start_echo relink 10.0.3.1 5558 $small
+	if [ -n "$side" ]; then
+		add_tap vmmtap1 10.0.4.1/24
+		start_echo tap2 10.0.4.1 5557 $small
+		cmdline+=" vmm.net=tap2"
+	fi
+	in_ns=(ip netns exec "$ns")
+	if [ "$on" = qemu ]; then
+		nics=(-netdev "user,id=u0" -device "e1000,netdev=u0,mac=52:54:00:12:34:01"
+			-netdev "tap,id=t0,ifname=vmmtap0,script=no,downscript=no" -device "e1000,netdev=t0,mac=52:54:00:12:34:02")
+		[ -z "$side" ] || nics+=(-netdev "tap,id=t1,ifname=vmmtap1,script=no,downscript=no"
+			-device "virtio-net-pci,netdev=t1,disable-legacy=on,mac=52:54:00:12:34:03")
+		run_qemu "$bzImage" "$cmdline" "${nics[@]}"
+	else
+		nics=(--network "user,model=e1000,mac=52:54:00:12:34:01" --network "tap=vmmtap0,model=e1000,mac=52:54:00:12:34:02")
+		[ -z "$side" ] || nics+=(--network "tap=vmmtap1,mac=52:54:00:12:34:03")
+		run_linux "$bzImage" "$cmdline" "${nics[@]}"
+	fi
+	stop_echoes
+	check_boot
+	grep "vmm-guest: FAIL" "$work/out" && fail "a check inside the guest failed"
+	check_driver 52:54:00:12:34:01 e1000
+	check_driver 52:54:00:12:34:02 e1000
+	expect_out "vmm-guest: user network up"
+	check_echo tap $big
+	expect_out "vmm-guest: link cycle survived on"
+	check_echo relink $small
+	if [ -n "$side" ]; then
+		check_driver 52:54:00:12:34:03 virtio_net
+		check_echo tap2 $small
+	fi
+	check_end
+	echo "$machine, $vcpus vCPUs: /init after ${init_after:-?} s; power-off after $((SECONDS - started)) s"
+	[ "$machine" = qemu ] || grep -A40 '^exits by vCPU' "$work/err"
 }
 
 case $mode in
@@ -139,6 +266,18 @@ reboot)
 	expect_out "reboot: Restarting system"
 	[ "$status" -eq 0 ] || fail "vmm exit status $status after reboot -f, expected 0"
 	echo "reboot -f ended vmm with status 0 after $((SECONDS - started)) s" ;;
+e1000)
+	pvm_host && skip "kvm_pvm host: Linux user space cannot run here (the pvm mode checks what can)"
+	e1000_test vmm side ;;
+e1000-1cpu)
+	pvm_host && skip "kvm_pvm host: Linux user space cannot run here (the pvm mode checks what can)"
+	vcpus=1
+	e1000_test vmm ;;
+e1000-qemu)
+	pvm_host && skip "kvm_pvm host: Linux user space cannot run here (the pvm mode checks what can)"
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
+	qemu-system-x86_64 -netdev help 2>/dev/null | grep -qx user || skip "this QEMU has no user-mode network"
+	e1000_test qemu side ;;
 pvm)
 	pvm_host || skip "not a kvm_pvm host"
 	# cryptomgr.notests and rodata=off skip the crypto self-tests and the W+X
@@ -153,6 +292,6 @@ pvm)
 	[ "$status" -eq 143 ] || fail "vmm exit status $status, expected 143 (stopped by the test)"
 	echo "kvm_pvm host: the kernel booted and /init started in user mode after $((SECONDS - started)) s"
 	grep -A40 '^exits by vCPU' "$work/err" ;;
-*) echo "usage: linux.sh vmlinux|bzimage|reboot|pvm"; exit 2 ;;
+*) echo "usage: linux.sh vmlinux|bzimage|reboot|e1000|e1000-1cpu|e1000-qemu|pvm"; exit 2 ;;
 esac
 echo "PASS: linux.$mode"

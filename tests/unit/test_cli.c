@@ -204,8 +204,12 @@ START_TEST(test_network_options)
 	ck_assert_int_eq(n.backend, NIC_USER);
 	ck_assert_uint_eq(n.nr_hostfwd, 2);
 	ck_assert_str_eq(n.hostfwd[0], "tcp::2222-:22");
+	ck_assert_int_eq(n.model, NIC_MODEL_VIRTIO);
+	ck_assert_int_eq(cli_parse_nic("user,model=e1000,mac=52:54:00:12:34:57", &n, &err), 0);
+	ck_assert_int_eq(n.model, NIC_MODEL_E1000);
 	const char *bad[] = { "", "tap=", "mac=52:54:00:12:34:56", "tap=t,mac=52:54:00:12:34", "tap=t,mac=01:00:5e:00:00:01",
-			      "tap=t,mac=52:54:00:12:34:5g", "tap=t,model=e1000", "tap=t,transport=isa", "tap=t,queues=0",
+			      "tap=t,mac=52:54:00:12:34:5g", "tap=t,model=rtl8139", "tap=t,model=e1000,transport=mmio",
+			      "tap=t,model=e1000,queues=2", "tap=t,transport=isa", "tap=t,queues=0",
 			      "tap=t,queues=17", "user,queues=2", "tap=t,hostfwd=tcp::1-:2", "tap=t,speed=9", "tap=t,user",
 			      "tap=averyveryverylongname" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

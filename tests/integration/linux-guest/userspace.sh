@@ -34,33 +34,92 @@ iface_of() {
     done
 }
 
+# Whether the kernel command line has this word (vmm.net=tap is not vmm.net=tap2).
+has_arg() {
+    for a in $(cat /proc/cmdline); do [ "$a" = "$1" ] && return 0; done
+    return 1
+}
+
+# Every NIC by MAC, with the driver Linux bound to it (e1000, virtio_net).
+nic_drivers() {
+    for n in /sys/class/net/*; do
+        [ -e "$n/device/driver" ] || continue
+        d=$(readlink "$n/device/driver")
+        echo "vmm-guest: nic $(cat "$n/address") is ${n##*/}, driver ${d##*/}"
+    done
+}
+
+# An interface that is up has a carrier once its driver saw the link (an
+# e1000's watchdog reads it from the PHY some time after open): up to 10 s.
+wait_carrier() {
+    t=0
+    while [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" != 1 ]; do
+        [ $t -lt 20 ] || { fail "no carrier on $1 after 10 s"; return 1; }
+        sleep 0.5
+        t=$((t + 1))
+    done
+    echo "vmm-guest: carrier on $1 after $((t / 2)).$((t % 2 * 5)) s"
+}
+
 # User-mode NAT: a DHCP lease, then the gateway answers pings.
 net_user() {
     i=$(iface_of 52:54:00:12:34:01)
     [ -n "$i" ] || { fail "no NIC with MAC 52:54:00:12:34:01"; return; }
+    ip link set "$i" up
+    wait_carrier "$i" || return
     timeout 60 udhcpc -i "$i" -n -q -t 5 -T 2 -s /usr/share/udhcpc/default.script || { fail "no DHCP lease on $i"; return; }
     ping -c 3 -W 5 10.0.2.2 >/tmp/ping || { cat /tmp/ping; fail "the gateway did not answer"; return; }
     echo "vmm-guest: user network up on $i, gateway answered"
 }
 
-# A tap to the host: ping it, then send it a blob over TCP and get it back.
+# echo_check IFACE HOST PORT BLOCKS NAME: BLOCKS x 64 KiB of random bytes to
+# tcp_echo.py on HOST:PORT (linux.sh's, one connection each) and back, byte
+# for byte.
+echo_check() {
+    dd if=/dev/urandom of=/tmp/blob bs=64k count="$4" 2>/dev/null
+    timeout 120 nc "$2" "$3" </tmp/blob >/tmp/back
+    echo "vmm-guest: $5 sent $(md5sum </tmp/blob | cut -d' ' -f1)"
+    cmp -s /tmp/blob /tmp/back || { fail "the $5 echo over $1 differs ($(wc -c </tmp/back) bytes back)"; return 1; }
+    echo "vmm-guest: $5 echo intact on $1"
+}
+
+# net_tap MAC ADDRESS/LEN HOST PORT BLOCKS NAME: a tap to the host: ping it,
+# then send it a blob over TCP and get it back.
 net_tap() {
-    i=$(iface_of 52:54:00:12:34:02)
-    [ -n "$i" ] || { fail "no NIC with MAC 52:54:00:12:34:02"; return; }
-    ip addr add 10.0.3.15/24 dev "$i"
+    i=$(iface_of "$1")
+    [ -n "$i" ] || { fail "no NIC with MAC $1"; return 1; }
+    ip addr add "$2" dev "$i"
     ip link set "$i" up
-    ping -c 3 -W 5 10.0.3.1 >/tmp/ping || { cat /tmp/ping; fail "the host did not answer on $i"; return; }
-    dd if=/dev/urandom of=/tmp/blob bs=64k count=64 2>/dev/null
-    timeout 120 nc 10.0.3.1 5556 </tmp/blob >/tmp/back
-    echo "vmm-guest: tap sent $(md5sum </tmp/blob | cut -d' ' -f1)"
-    cmp -s /tmp/blob /tmp/back || { fail "the echo over $i differs ($(wc -c </tmp/back) bytes back)"; return; }
-    echo "vmm-guest: tap echo intact on $i"
+    wait_carrier "$i" || return 1
+    ping -c 3 -W 5 "$3" >/tmp/ping || { cat /tmp/ping; fail "the host did not answer on $i"; return 1; }
+    echo_check "$i" "$3" "$4" "$5" "$6"
+}
+
+# link_cycle MAC HOST PORT BLOCKS: the link down and up again (the driver
+# stops the device, resets it and rebuilds its rings), then the host answers
+# and a second blob comes back whole.
+link_cycle() {
+    i=$(iface_of "$1")
+    [ -n "$i" ] || { fail "no NIC with MAC $1"; return 1; }
+    ip link set "$i" down
+    state=$(cat "/sys/class/net/$i/operstate")
+    [ "$state" = down ] || { fail "$i is $state after link down"; return 1; }
+    sleep 1
+    ip link set "$i" up
+    wait_carrier "$i" || return 1
+    ping -c 3 -W 5 "$2" >/tmp/ping || { cat /tmp/ping; fail "the host did not answer on $i after link up"; return 1; }
+    echo_check "$i" "$2" "$3" "$4" relink || return 1
+    echo "vmm-guest: link cycle survived on $i"
 }
 
 for serial in $(cat /proc/cmdline); do
     case "$serial" in vmm.disk=*) disk_check "${serial#vmm.disk=}" ;; esac
 done
-grep -q vmm.net=user /proc/cmdline && net_user
-grep -q vmm.net=tap /proc/cmdline && net_tap
-grep -q vmm.reboot /proc/cmdline && touch /tmp/vmm-reboot
+nic_drivers
+# The MACs, addresses, ports and sizes are linux.sh's.
+has_arg vmm.net=user && net_user
+has_arg vmm.net=tap && net_tap 52:54:00:12:34:02 10.0.3.15/24 10.0.3.1 5556 64 tap
+has_arg vmm.net=tap2 && net_tap 52:54:00:12:34:03 10.0.4.15/24 10.0.4.1 5557 16 tap2
+has_arg vmm.linkcycle && link_cycle 52:54:00:12:34:02 10.0.3.1 5558 16
+has_arg vmm.reboot && touch /tmp/vmm-reboot
 echo "vmm-guest: done"
