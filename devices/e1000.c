@@ -1446,13 +1446,19 @@ static void bar_write(struct pci_function *f, int bar, uint64_t off, const uint8
 }
 
 /*
- * Registers written with immediate effect exit to vmm; the rest (ring
- * bases and lengths, filters, timers, flow control) KVM buffers until the
- * vCPU's next exit, which comes before anything can depend on them.
+ * Writes that start work at once exit to vmm: a reset, EEPROM and PHY
+ * accesses the driver polls, interrupt causes, enabling the rings, and TDT
+ * (a frame to send). The rest KVM buffers (coalesced MMIO) and vmm replays
+ * in order at the next exit, as PCI posts writes until a read: ring
+ * bases, filters, timers, and also IMS, IMC and RDT, which a driver
+ * follows with a read of STATUS (Linux's E1000_WRITE_FLUSH) or of ICR, so
+ * the interrupt mask and new receive buffers cost no exit of their own.
+ * A driver that does not read back still has them within milliseconds
+ * (platform/ioevent.h).
  */
 static const uint32_t exiting_writes[] = {   /* in address order */
-	REG_CTRL, REG_EECD, REG_EERD, REG_MDIC, REG_ICR, REG_ICS, REG_IMS, REG_IMC,
-	REG_RCTL, REG_TCTL, REG_RDH, REG_RDT, REG_RDTR, REG_TDH, REG_TDT,
+	REG_CTRL, REG_EECD, REG_EERD, REG_MDIC, REG_ICR, REG_ICS,
+	REG_RCTL, REG_TCTL, REG_RDH, REG_RDTR, REG_TDH, REG_TDT,
 };
 
 static void coalesce_bar(struct e1000 *e, uint64_t base, bool on)

@@ -27,9 +27,10 @@ uint16_t csum_fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
-uint32_t csum_iov(const struct iovec *iov, unsigned n, size_t off, size_t len)
+/* Calls fn on each piece of [off, off + len) of a scattered frame; returns the bytes visited. */
+static size_t iov_range(const struct iovec *iov, unsigned n, size_t off, size_t len,
+			void (*fn)(uint8_t *p, size_t k, size_t done, void *ctx), void *ctx)
 {
-	uint32_t sum = 0;
 	size_t done = 0;
 
 	for (unsigned i = 0; i < n && done < len; i++) {
@@ -39,10 +40,24 @@ uint32_t csum_iov(const struct iovec *iov, unsigned n, size_t off, size_t len)
 			continue;
 		}
 		size_t k = l - off < len - done ? l - off : len - done;
-		sum = csum_add(sum, (const uint8_t *)iov[i].iov_base + off, k, (int)(done & 1));
+		fn((uint8_t *)iov[i].iov_base + off, k, done, ctx);
 		done += k;
 		off = 0;
 	}
+	return done;
+}
+
+static void sum_piece(uint8_t *p, size_t k, size_t done, void *ctx)
+{
+	uint32_t *sum = ctx;
+	*sum = csum_add(*sum, p, k, (int)(done & 1));
+}
+
+uint32_t csum_iov(const struct iovec *iov, unsigned n, size_t off, size_t len)
+{
+	uint32_t sum = 0;
+
+	iov_range(iov, n, off, len, sum_piece, &sum);
 	return sum;
 }
 
@@ -55,36 +70,24 @@ size_t iov_length(const struct iovec *iov, unsigned n)
 	return len;
 }
 
-static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off, uint8_t *buf, size_t len, int to_iov)
+static void copy_out(uint8_t *p, size_t k, size_t done, void *buf)
 {
-	size_t done = 0;
+	memcpy((uint8_t *)buf + done, p, k);
+}
 
-	for (unsigned i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len;
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		size_t k = l - off < len - done ? l - off : len - done;
-		uint8_t *p = (uint8_t *)iov[i].iov_base + off;
-		if (to_iov)
-			memcpy(p, buf + done, k);
-		else
-			memcpy(buf + done, p, k);
-		done += k;
-		off = 0;
-	}
-	return done;
+static void copy_in(uint8_t *p, size_t k, size_t done, void *buf)
+{
+	memcpy(p, (const uint8_t *)buf + done, k);
 }
 
 size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t off, void *buf, size_t len)
 {
-	return iov_copy(iov, n, off, buf, len, 0);
+	return iov_range(iov, n, off, len, copy_out, buf);
 }
 
 size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t off, const void *buf, size_t len)
 {
-	return iov_copy(iov, n, off, (uint8_t *)buf, len, 1);
+	return iov_range(iov, n, off, len, copy_in, (void *)buf);
 }
 
 unsigned iov_slice(const struct iovec *src, unsigned n, size_t off, size_t len, struct iovec *dst, unsigned max)

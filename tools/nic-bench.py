@@ -13,8 +13,8 @@ model and hypervisor, alternating run by run, and drives it from the host:
 
 For each it reports the rate and, from KVM's own per-VM counters in debugfs
 (the same for vmm and QEMU), VM exits, exits to user space (port I/O and
-MMIO) and injected interrupts per frame crossing the tap, and the VMM
-process's CPU time per frame. Needs hardware-assisted KVM: run it as
+MMIO) and injected interrupts per frame crossing the tap (for TCP streams,
+per 1448-byte segment moved), and the VMM process's CPU time per frame. Needs hardware-assisted KVM: run it as
 `tools/testvm.py exec -- tools/nic-bench.py ...`.
 
   nic-bench.py [--vmm build/vmm] [--models e1000,virtio] [--vs-qemu]
@@ -33,6 +33,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 NS, TAP = "vmmbench", "vmmbench0"
 HOST_IP, GUEST_IP, MAC = "10.0.5.1", "10.0.5.15", "52:54:00:12:35:01"
+MSS = 1448   # TCP payload of a 1514-byte frame with timestamps
 COUNTERS = ["exits", "io_exits", "mmio_exits", "irq_injections", "halt_exits"]
 
 GUEST_SCRIPT = f"""
@@ -46,9 +47,12 @@ nc -l -p 5999 >/dev/null
 """
 
 
-def sh(*cmd, check=True, capture=True):
-    r = subprocess.run(cmd, check=check, capture_output=capture, text=True)
-    return r.stdout
+def sh(*cmd, check=True, timeout=None):
+    try:
+        return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout).stdout
+    except subprocess.TimeoutExpired as e:
+        progress(f"nic-bench: {' '.join(cmd[:6])}... did not finish in {timeout} s")
+        return e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
 
 
 def in_ns(*cmd):
@@ -74,12 +78,12 @@ def guest_files(work):
     return paths["bzImage"], initramfs
 
 
-def command(hv, model, vmm, kernel, initramfs, console):
+def command(hv, model, vmm, kernel, initramfs, console, extra=()):
     cmdline = "console=ttyS0 quiet"
     if hv == "vmm":
         return [vmm, "run", "--kernel", kernel, "--initrd", initramfs, "--vcpus", "2", "--memory", "512M",
                 "--cmdline", cmdline, "--console", f"file={console}",
-                "--network", f"tap={TAP},model={model},mac={MAC}"]
+                "--network", f"tap={TAP},model={model},mac={MAC}", *extra]
     device = "e1000" if model == "e1000" else "virtio-net-pci,disable-legacy=on"
     return ["qemu-system-x86_64", "-enable-kvm", "-M", "q35", "-cpu", "host", "-smp", "2", "-m", "512",
             "-nodefaults", "-display", "none", "-no-reboot", "-serial", f"file:{console}",
@@ -106,7 +110,8 @@ def snapshot(pid, kdir):
 
 
 def iperf(seconds, *args):
-    out = sh(*in_ns("iperf3", "-c", GUEST_IP, "-t", str(seconds), "-J", *args), check=False)
+    out = sh(*in_ns("iperf3", "-c", GUEST_IP, "-t", str(seconds), "-J", "--connect-timeout", "5000", *args),
+             check=False, timeout=seconds + 30)
     return json.loads(out) if out.strip().startswith("{") else {}
 
 
@@ -114,14 +119,15 @@ def workload(name, seconds):
     """Runs one workload; (rate, unit, extra figures)."""
     if name in ("tcp-rx", "tcp-tx"):
         j = iperf(seconds, *([] if name == "tcp-rx" else ["-R"]))
-        bps = j.get("end", {}).get("sum_received", {}).get("bits_per_second", 0)
-        return bps / 1e9, "Gbit/s", {}
+        s = j.get("end", {}).get("sum_received", {})
+        return s.get("bits_per_second", 0) / 1e9, "Gbit/s", {"segments": s.get("bytes", 0) // MSS}
     if name in ("udp-rx", "udp-tx"):
         j = iperf(seconds, "-u", "-b", "0", "-l", "18", *([] if name == "udp-rx" else ["-R"]))
         s = j.get("end", {}).get("sum", {})
         got = s.get("packets", 0) - s.get("lost_packets", 0)
         return got / max(s.get("seconds", seconds), 1e-9) / 1e3, "k frames/s", {"lost_percent": s.get("lost_percent")}
-    out = sh(*in_ns("ping", "-c", str(seconds * 100), "-i", "0.01", "-q", GUEST_IP), check=False)
+    out = sh(*in_ns("ping", "-c", str(seconds * 100), "-i", "0.01", "-q", GUEST_IP), check=False,
+             timeout=seconds * 10 + 30)
     rtt = [line for line in out.splitlines() if "min/avg/max" in line]
     avg = float(rtt[0].split("=")[1].split("/")[1]) if rtt else 0.0
     return avg, "ms rtt", {}
@@ -142,7 +148,7 @@ def one_run(hv, model, args, kernel, initramfs, work):
     console = os.path.join(work, f"console-{hv}-{model}")
     if os.path.exists(console):
         os.unlink(console)
-    proc = subprocess.Popen(in_ns(*command(hv, model, args.vmm, kernel, initramfs, console)),
+    proc = subprocess.Popen(in_ns(*command(hv, model, args.vmm, kernel, initramfs, console, args.vmm_arg)),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     result = {"hypervisor": hv, "model": model, "workloads": {}}
     try:
@@ -157,7 +163,9 @@ def one_run(hv, model, args, kernel, initramfs, work):
             rate, unit, extra = workload(w, args.seconds)
             after = snapshot(proc.pid, kdir)
             d = {k: after[k] - before[k] for k in before}
-            frames = max(d["tap_rx"] + d["tap_tx"], 1)
+            # A TCP stream counts in full-size segments: the tap sees one frame
+            # per TSO/GSO burst where a device hands those on, one per segment elsewhere.
+            frames = max(extra.get("segments") or d["tap_rx"] + d["tap_tx"], 1)
             result["workloads"][w] = {
                 "rate": rate, "unit": unit, "frames": frames, **extra,
                 **{f"{k}_per_frame": d[k] / frames for k in COUNTERS},
@@ -209,7 +217,8 @@ def main():
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--workloads", default="tcp-rx,tcp-tx,udp-rx,udp-tx,ping")
-    ap.add_argument("--json")
+    ap.add_argument("--vmm-arg", action="append", default=[], help="an extra option for vmm run")
+    ap.add_argument("--json", help="write every run's figures as JSON to this file, or - for stdout")
     args = ap.parse_args()
     args.workloads = args.workloads.split(",")
     configs = [(hv, m) for m in args.models.split(",") for hv in (["vmm", "qemu"] if args.vs_qemu else ["vmm"])]
@@ -226,7 +235,9 @@ def main():
     print(f"NIC benchmark on {where}; {args.runs} run(s) of {args.seconds} s per workload; "
           "per frame: all VM exits, exits to user space, injected interrupts, VMM CPU")
     table(runs, args, configs)
-    if args.json:
+    if args.json == "-":
+        print(json.dumps({"where": where, "runs": runs}))
+    elif args.json:
         with open(args.json, "w") as f:
             json.dump({"where": where, "runs": runs}, f, indent=1)
     return 0

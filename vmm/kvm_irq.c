@@ -177,8 +177,13 @@ static int coalesce(void *ctx, uint64_t addr, uint64_t len, bool on)
 {
 	struct kvm_irq *k = ctx;
 	struct kvm_coalesced_mmio_zone zone = { .addr = addr, .size = (uint32_t)len };
+	int r = ioctl(k->vm_fd, on ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO, &zone);
 
-	return ioctl(k->vm_fd, on ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO, &zone);
+	if (r == 0 && on)
+		atomic_fetch_add(&k->coalesced_zones, 1);
+	else if (r == 0)
+		atomic_fetch_sub(&k->coalesced_zones, 1);
+	return r;
 }
 
 static const struct ioevent_ops kvm_ioevent_ops = {

@@ -9,6 +9,7 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "error.h"
 #include "ioevent.h"
@@ -21,6 +22,7 @@ struct kvm_irq {
 	pthread_mutex_t lock;
 	struct kvm_irq_routing *routing;   /* the whole table, as KVM_SET_GSI_ROUTING wants it */
 	uint32_t next_gsi;
+	atomic_uint coalesced_zones;       /* coalesced MMIO zones registered now */
 };
 
 /* Installs the PC routing (PIC and IOAPIC pins) on a VM that has an irqchip. */

@@ -50,7 +50,7 @@ static const int common_calls[] = {
 /* Beyond the common ones, by thread kind (measured with strace -ff on every device and backend). */
 static const int main_calls[] = {
 	SYS_epoll_create1, SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_ctl, SYS_pread64, SYS_fcntl, SYS_io_uring_enter,
-	SYS_io_uring_register, SYS_fdatasync, SYS_fstat, SYS_newfstatat, SYS_lseek,
+	SYS_io_uring_register, SYS_fdatasync, SYS_fstat, SYS_newfstatat, SYS_lseek, SYS_timerfd_settime,
 };
 static const int vcpu_calls[] = {
 	SYS_epoll_ctl, SYS_eventfd2, SYS_io_uring_enter, SYS_fdatasync, SYS_timerfd_settime,

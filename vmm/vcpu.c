@@ -330,7 +330,7 @@ static void handle_exit(struct vcpu *v)
  * MMIO): they reach their device before anything this exit does, in the
  * order the guest made them.
  */
-static void flush_coalesced(const struct vcpu_env *env)
+void vcpu_flush_coalesced(const struct vcpu_env *env)
 {
 	struct kvm_coalesced_mmio_ring *ring = env->coalesced;
 
@@ -366,7 +366,7 @@ void *vcpu_thread(void *arg)
 		v->exits[reason < VCPU_EXIT_REASONS ? reason : 0]++;
 		if (env->trace && reason != KVM_EXIT_IO && reason != KVM_EXIT_MMIO)
 			trace_exit(v->id, vcpu_exit_name(reason));
-		flush_coalesced(env);
+		vcpu_flush_coalesced(env);
 		handle_exit(v);
 	}
 	return NULL;

@@ -50,6 +50,8 @@ int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info, stru
 /* Start-of-day state for the Linux 64-bit boot protocol (boot/long_mode.h). */
 int vcpu_set_long_mode_entry(struct vcpu *v, uint64_t entry, uint64_t boot_params, struct vmm_error *err);
 void *vcpu_thread(void *arg);
+/* Hands the MMIO writes KVM buffered (coalesced MMIO) to their devices, in order. */
+void vcpu_flush_coalesced(const struct vcpu_env *env);
 /* Makes the vCPU leave KVM_RUN soon (from any thread). */
 void vcpu_kick(struct vcpu *v);
 const char *vcpu_exit_name(unsigned reason);

@@ -29,7 +29,8 @@ struct ioevent {
 struct ioevent_ops {
 	int (*assign)(void *ctx, const struct ioevent *ev, int fd);
 	void (*deassign)(void *ctx, const struct ioevent *ev, int fd);
-	/* Buffers guest writes to [addr, addr + len) until the next exit (or stops). */
+	/* Buffers guest writes to [addr, addr + len): they reach the device in order, at the
+	 * writing vCPU's next exit or within a few milliseconds, whichever is first. */
 	int (*coalesce)(void *ctx, uint64_t addr, uint64_t len, bool on);
 };
 

@@ -65,6 +65,7 @@ static void make_image(void)
 	h->cmdline_size = 2047;
 	h->pref_address = PREF_ADDRESS;
 	h->init_size = INIT_SIZE;
+	h->syssize = KERNEL_BYTES / 16;
 	for (size_t i = 0; i < KERNEL_BYTES; i++)
 		img[(SETUP_SECTS + 1) * 512 + i] = (uint8_t)(i * 7);
 }
@@ -155,6 +156,9 @@ START_TEST(test_malformed_images)
 	make_image();
 	hdr()->setup_sects = 200;
 	expect_refused(sizeof(img), BZIMAGE_DECOMPRESS_GUEST, "truncated");
+	/* A file cut short inside the kernel: syssize, in 16-byte units, says so. */
+	make_image();
+	expect_refused(sizeof(img) - 16, BZIMAGE_DECOMPRESS_GUEST, "its header says");
 }
 END_TEST
 
