@@ -444,7 +444,7 @@ static void update_irq(struct e1000 *e)
 	}
 }
 
-static void raise(struct e1000 *e, uint32_t causes)
+static void raise_cause(struct e1000 *e, uint32_t causes)
 {
 	*reg(e, REG_ICR) |= causes;
 	update_irq(e);
@@ -458,7 +458,7 @@ static void delay_cause(struct e1000 *e, uint32_t cause, uint32_t rel, uint32_t 
 	uint64_t now = now_ns();
 
 	if (!rel || e->timer_fd < 0) {
-		raise(e, cause);
+		raise_cause(e, cause);
 		return;
 	}
 	*rel_at = now + (uint64_t)rel * INTERVAL_NS;
@@ -535,7 +535,7 @@ static void phy_write(struct e1000 *e, unsigned r, uint16_t v)
 	link_update(e);
 	/* Autonegotiation with a partner that takes anything completes at once. */
 	if ((v & BMCR_RESTART_AN) && e->link_up)
-		raise(e, ICR_LSC);
+		raise_cause(e, ICR_LSC);
 }
 
 static uint32_t mdic_write(struct e1000 *e, uint32_t v)
@@ -549,7 +549,7 @@ static uint32_t mdic_write(struct e1000 *e, uint32_t v)
 	else if (v & MDIC_OP_WRITE)
 		phy_write(e, r, (uint16_t)(v & MDIC_DATA));
 	if (v & MDIC_IE)
-		raise(e, ICR_MDAC);
+		raise_cause(e, ICR_MDAC);
 	return v | MDIC_READY;
 }
 
@@ -911,7 +911,7 @@ static void rx_run(struct e1000 *e)
 	}
 	if (!any)
 		return;
-	raise(e, rx_threshold_cause(e, rx_available(e)));
+	raise_cause(e, rx_threshold_cause(e, rx_available(e)));
 	delay_cause(e, ICR_RXT0, e->regs[REG_RDTR / 4] & 0xffff, e->regs[REG_RADV / 4] & 0xffff, &e->rx_delay_at,
 		    &e->rx_abs_at);
 }
@@ -1246,12 +1246,12 @@ static void tx_run(struct e1000 *e)
 	}
 	if (!done)
 		return;
-	raise(e, ICR_TXQE);
+	raise_cause(e, ICR_TXQE);
 	if (ide)
 		delay_cause(e, ICR_TXDW, e->regs[REG_TIDV / 4] & 0xffff, e->regs[REG_TADV / 4] & 0xffff,
 			    &e->tx_delay_at, &e->tx_abs_at);
 	else
-		raise(e, ICR_TXDW);
+		raise_cause(e, ICR_TXDW);
 }
 
 static void tx_kicked(void *arg)
@@ -1333,7 +1333,7 @@ static void reg_write(struct e1000 *e, uint32_t off, uint32_t v)
 		update_irq(e);
 		return;
 	case REG_ICS:
-		raise(e, v);
+		raise_cause(e, v);
 		return;
 	case REG_IMS:
 		*r |= v;
@@ -1361,7 +1361,7 @@ static void reg_write(struct e1000 *e, uint32_t off, uint32_t v)
 		/* Flush Partial Descriptor: the pending receive interrupt now (13.4.30). */
 		if ((v & RDTR_FPD) && (e->rx_delay_at || e->rx_abs_at)) {
 			e->rx_delay_at = e->rx_abs_at = 0;
-			raise(e, ICR_RXT0);
+			raise_cause(e, ICR_RXT0);
 		}
 		return;
 	case REG_TDH:
@@ -1447,17 +1447,18 @@ static void bar_write(struct pci_function *f, int bar, uint64_t off, const uint8
 
 /*
  * Writes that start work at once exit to vmm: a reset, EEPROM and PHY
- * accesses the driver polls, interrupt causes, enabling the rings, and TDT
- * (a frame to send). The rest KVM buffers (coalesced MMIO) and vmm replays
- * in order at the next exit, as PCI posts writes until a read: ring
- * bases, filters, timers, and also IMS, IMC and RDT, which a driver
+ * accesses the driver polls, interrupt causes and IMC (masking must hold
+ * before the guest's EOI lets the line be asserted again), enabling the
+ * rings, and TDT (a frame to send). The rest KVM buffers (coalesced MMIO)
+ * and vmm replays in order at the next exit, as PCI posts writes until a
+ * read: ring bases, filters, timers, and also IMS and RDT, which a driver
  * follows with a read of STATUS (Linux's E1000_WRITE_FLUSH) or of ICR, so
- * the interrupt mask and new receive buffers cost no exit of their own.
+ * unmasking and new receive buffers cost no exit of their own.
  * A driver that does not read back still has them within milliseconds
  * (platform/ioevent.h).
  */
 static const uint32_t exiting_writes[] = {   /* in address order */
-	REG_CTRL, REG_EECD, REG_EERD, REG_MDIC, REG_ICR, REG_ICS,
+	REG_CTRL, REG_EECD, REG_EERD, REG_MDIC, REG_ICR, REG_ICS, REG_IMC,
 	REG_RCTL, REG_TCTL, REG_RDH, REG_RDTR, REG_TDH, REG_TDT,
 };
 
@@ -1613,7 +1614,7 @@ void e1000_set_link(struct e1000 *e, bool up)
 	if (e->link_up != up) {
 		e->link_up = up;
 		link_update(e);
-		raise(e, ICR_LSC);
+		raise_cause(e, ICR_LSC);
 		rx_update(e);
 	}
 	pthread_mutex_unlock(&e->lock);

@@ -149,7 +149,7 @@ def one_run(hv, model, args, kernel, initramfs, work):
     if os.path.exists(console):
         os.unlink(console)
     proc = subprocess.Popen(in_ns(*command(hv, model, args.vmm, kernel, initramfs, console, args.vmm_arg)),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     result = {"hypervisor": hv, "model": model, "workloads": {}}
     try:
         if not wait_ready(console, proc):
@@ -159,8 +159,14 @@ def one_run(hv, model, args, kernel, initramfs, work):
         if not kdir:
             raise RuntimeError(f"{hv}: no KVM debugfs directory for pid {proc.pid}")
         for w in args.workloads:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{hv} {model} stopped (status {proc.returncode}): {proc.stderr.read()[-2000:]}")
             before = snapshot(proc.pid, kdir)
             rate, unit, extra = workload(w, args.seconds)
+            if proc.poll() is not None:
+                raise RuntimeError(f"{hv} {model} stopped during {w} (status {proc.returncode}): "
+                                   f"{proc.stderr.read()[-2000:]}\nconsole:\n" +
+                                   open(console, errors="replace").read()[-3000:])
             after = snapshot(proc.pid, kdir)
             d = {k: after[k] - before[k] for k in before}
             # A TCP stream counts in full-size segments: the tap sees one frame
