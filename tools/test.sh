@@ -2,7 +2,8 @@
 # Builds vmm twice, with ASan + UBSan and with warnings as errors: the unit
 # tests, the fuzz corpora and a disk and a NIC guest under the sanitizers,
 # then every ctest test but linux.pvm (label pvm-boot: twenty minutes of
-# interpreted ring 0 on kvm_pvm hosts, run apart). This is the README's test
+# interpreted ring 0 on kvm_pvm hosts) and linux.e1000-qemu (label
+# qemu-reference: QEMU's own e1000 has stalled there once), both run apart. This is the README's test
 # command and what CI runs. Guest tests run on hardware-assisted KVM: the
 # host's, or the nested test machine's (tools/testvm.py, docs/testing.md).
 set -euo pipefail
@@ -15,4 +16,4 @@ ctest --test-dir build-asan --output-on-failure -j"$jobs" -R "^(unit|fuzz)\.|^gu
 
 cmake -S . -B build -DVMM_WERROR=ON
 cmake --build build -j"$jobs"
-ctest --test-dir build --output-on-failure -j"$jobs" -LE pvm-boot
+ctest --test-dir build --output-on-failure -j"$jobs" -LE "pvm-boot|qemu-reference"
