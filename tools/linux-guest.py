@@ -143,12 +143,14 @@ def build(cache, package, out, paths):
 
 
 def host_program(cpio, name):
-    """A program of the host's Debian packages (iperf3, fio) with the shared
-    libraries it links, at the same paths: the guest runs Debian's own build."""
+    """A program of the host's Debian packages (iperf3), or a path to one of
+    ours (build/disk-iops), with the shared libraries it links, at the same
+    paths: the guest runs the host's own build."""
     path = shutil.which(name)
     if not path:
         sys.exit(f"linux-guest: {name} is not installed (tools/install-deps.sh installs it)")
-    ldd = subprocess.run(["ldd", path], check=True, capture_output=True, text=True).stdout
+    # A static program (firmware/linux's) has no libraries: ldd says so and fails.
+    ldd = subprocess.run(["ldd", path], check=False, capture_output=True, text=True).stdout
     files = [path] + [w for line in ldd.splitlines() for w in line.split() if w.startswith("/")]
     made = set()
     for f in files:

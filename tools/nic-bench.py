@@ -21,20 +21,19 @@ per 1448-byte segment moved), and the VMM process's CPU time per frame. Needs ha
                [--runs N] [--seconds S] [--json FILE]
 """
 import argparse
-import glob
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+from bench_common import COUNTERS, kvm_dir, kvm_snapshot, median_range, progress, where
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 NS, TAP = "vmmbench", "vmmbench0"
 HOST_IP, GUEST_IP, MAC = "10.0.5.1", "10.0.5.15", "52:54:00:12:35:01"
 MSS = 1448   # TCP payload of a 1514-byte frame with timestamps
-COUNTERS = ["exits", "io_exits", "mmio_exits", "irq_injections", "halt_exits"]
 
 GUEST_SCRIPT = f"""
 export PATH=/usr/bin:$PATH
@@ -92,19 +91,10 @@ def command(hv, model, vmm, kernel, initramfs, console, extra=()):
             "-device", f"{device},netdev=t0,mac={MAC}"]
 
 
-def kvm_dir(pid):
-    if not os.path.ismount("/sys/kernel/debug"):
-        subprocess.run(["mount", "-t", "debugfs", "none", "/sys/kernel/debug"], capture_output=True)
-    dirs = glob.glob(f"/sys/kernel/debug/kvm/{pid}-*")
-    return dirs[0] if dirs else None
-
-
 def snapshot(pid, kdir):
-    c = {k: int(open(os.path.join(kdir, k)).read()) for k in COUNTERS}
+    c = kvm_snapshot(pid, kdir)
     for d in ("rx", "tx"):
         c[f"tap_{d}"] = int(sh(*in_ns("cat", f"/sys/class/net/{TAP}/statistics/{d}_packets")))
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    c["cpu_s"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     c["t"] = time.monotonic()
     return c
 
@@ -187,14 +177,9 @@ def one_run(hv, model, args, kernel, initramfs, work):
     return result
 
 
-def progress(line):
-    print(line, file=sys.stderr, flush=True)
-
-
 def median(runs, hv, model, w, key):
-    vals = [r["workloads"][w][key] for r in runs if r["hypervisor"] == hv and r["model"] == model
-            and w in r["workloads"]]
-    return (statistics.median(vals), min(vals), max(vals)) if vals else None
+    return median_range([r["workloads"][w][key] for r in runs if r["hypervisor"] == hv and r["model"] == model
+                         and w in r["workloads"]])
 
 
 def table(runs, args, configs):
@@ -236,16 +221,14 @@ def main():
             for hv, model in configs:
                 runs.append(one_run(hv, model, args, kernel, initramfs, work))
     subprocess.run(["ip", "netns", "del", NS], capture_output=True)
-    where = "nested test machine (QEMU TCG, emulated AMD-V)" if os.environ.get("VMM_TEST_MACHINE_INSIDE") \
-        else "this host's hardware-assisted KVM"
-    print(f"NIC benchmark on {where}; {args.runs} run(s) of {args.seconds} s per workload; "
+    print(f"NIC benchmark on {where()}; {args.runs} run(s) of {args.seconds} s per workload; "
           "per frame: all VM exits, exits to user space, injected interrupts, VMM CPU")
     table(runs, args, configs)
     if args.json == "-":
-        print(json.dumps({"where": where, "runs": runs}))
+        print(json.dumps({"where": where(), "runs": runs}))
     elif args.json:
         with open(args.json, "w") as f:
-            json.dump({"where": where, "runs": runs}, f, indent=1)
+            json.dump({"where": where(), "runs": runs}, f, indent=1)
     return 0
 
 

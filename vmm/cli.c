@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "memmap.h"
+#include "nvme.h"
 
 void cli_usage(FILE *out)
 {
@@ -31,10 +32,12 @@ void cli_run_usage(FILE *out)
 	      "  --vcpus N          number of vCPUs (default 1)\n"
 	      "  --memory SIZE      guest RAM: MiB as a bare number, or with a K, M or G suffix (default 256)\n"
 	      "  --console MODE     stdio (default), file=PATH or none\n"
-	      "  --disk path=FILE[,cache=MODE][,aio=io_uring|threads][,readonly=on][,transport=pci|mmio]\n"
-	      "         [,serial=STR][,queues=N]\n"
-	      "                     a virtio-blk disk (repeatable); cache: none, writeback (default),\n"
-	      "                     writethrough, directsync, unsafe; a comma in FILE is written ,,\n"
+	      "  --disk path=FILE[,bus=virtio|nvme][,cache=MODE][,aio=io_uring|threads][,readonly=on]\n"
+	      "         [,transport=pci|mmio][,serial=STR][,queues=N]\n"
+	      "                     a disk (repeatable): virtio-blk (default), or with bus=nvme an NVMe\n"
+	      "                     controller on PCI with queues=N I/O queue pairs; cache: none,\n"
+	      "                     writeback (default), writethrough, directsync, unsafe; a comma in\n"
+	      "                     FILE is written ,,\n"
 	      "  --network tap=NAME|bridge=BR|user[,model=virtio|e1000][,mac=MAC][,transport=pci|mmio]\n"
 	      "            [,queues=N][,hostfwd=tcp|udp:[ADDR]:PORT-[ADDR]:PORT]\n"
 	      "                     a NIC (virtio-net, or an emulated Intel e1000) on a tap (created\n"
@@ -195,6 +198,18 @@ static int parse_count(const struct list_item *it, unsigned max, unsigned *out, 
 	return 0;
 }
 
+static int parse_bus(const char *v, enum disk_bus *out, struct vmm_error *err)
+{
+	if (strcmp(v, "virtio") && strcmp(v, "nvme"))
+		return vmm_fail(err, VMM_EXIT_USAGE, "--disk bus=%s: expected virtio or nvme", v);
+	*out = strcmp(v, "virtio") ? DISK_BUS_NVME : DISK_BUS_VIRTIO;
+	return 0;
+}
+
+/* serial= and queues= have one limit whatever the bus: an NVMe controller must take what virtio-blk does. */
+_Static_assert(VMM_DISK_SERIAL_MAX <= NVME_SERIAL_BYTES, "--disk serial= allows more than NVMe's SN holds");
+_Static_assert(VMM_MAX_DISK_QUEUES <= NVME_MAX_IO_QUEUES, "--disk queues= allows more than NVMe has");
+
 static int parse_disk_key(struct disk_config *d, const struct list_item *it, struct vmm_error *err)
 {
 	const char *key = it->key, *v = it->value;
@@ -219,17 +234,15 @@ static int parse_disk_key(struct disk_config *d, const struct list_item *it, str
 	}
 	if (!strcmp(key, "transport"))
 		return parse_transport(it, &d->transport, err);
-	if (!strcmp(key, "bus")) {
-		if (strcmp(v, "virtio"))
-			return vmm_fail(err, VMM_EXIT_USAGE, "--disk bus=%s: only bus=virtio is supported", v);
-		return 0;
-	}
+	if (!strcmp(key, "bus"))
+		return parse_bus(v, &d->bus, err);
 	if (!strcmp(key, "queues"))
 		return parse_count(it, VMM_MAX_DISK_QUEUES, &d->queues, err);
 	return vmm_fail(err, VMM_EXIT_USAGE, "--disk: unknown key '%s'", key);
 }
 
-/* path=FILE,key=value,... (virt-install's vocabulary); a first item without '=' is the path. */
+/* path=FILE,key=value,... (virt-install's vocabulary); a first item without '=' is the path.
+ * The bus and the transport are checked together at the end, whatever their order. */
 int cli_parse_disk(const char *spec, struct disk_config *d, struct vmm_error *err)
 {
 	struct list_item it = { .opt = "--disk" };
@@ -252,6 +265,9 @@ int cli_parse_disk(const char *spec, struct disk_config *d, struct vmm_error *er
 		return -1;
 	if (!d->path[0])
 		return vmm_fail(err, VMM_EXIT_USAGE, "--disk %s: no path=FILE", spec);
+	if (d->bus == DISK_BUS_NVME && d->transport != VIRTIO_TRANSPORT_PCI)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--disk %s: bus=nvme is a PCI device (transport=mmio is virtio's)",
+				spec);
 	return 0;
 }
 
@@ -340,11 +356,23 @@ static int add_nic(const char *spec, struct vm_config *cfg, struct vmm_error *er
 	return 0;
 }
 
+/* An NVMe controller's subsystem NQN is made of its serial: Linux refuses a second controller with the first one's. */
+static int check_nvme_serial(const struct vm_config *cfg, const struct disk_config *d, struct vmm_error *err)
+{
+	for (unsigned i = 0; i < cfg->nr_disks && d->bus == DISK_BUS_NVME && d->serial[0]; i++)
+		if (cfg->disks[i].bus == DISK_BUS_NVME && !strcmp(cfg->disks[i].serial, d->serial))
+			return vmm_fail(err, VMM_EXIT_USAGE, "--disk %s: serial=%s is NVMe disk %s's too; each needs its own",
+					d->path, d->serial, cfg->disks[i].path);
+	return 0;
+}
+
 static int add_disk(const char *spec, struct vm_config *cfg, struct vmm_error *err)
 {
+	struct disk_config *d = &cfg->disks[cfg->nr_disks];
+
 	if (cfg->nr_disks == VMM_MAX_DISKS)
 		return vmm_fail(err, VMM_EXIT_USAGE, "--disk: at most %d disks", VMM_MAX_DISKS);
-	if (cli_parse_disk(spec, &cfg->disks[cfg->nr_disks], err) < 0)
+	if (cli_parse_disk(spec, d, err) < 0 || check_nvme_serial(cfg, d, err) < 0)
 		return -1;
 	cfg->nr_disks++;
 	return 0;

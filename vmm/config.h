@@ -12,7 +12,7 @@
 
 #define VMM_MAX_DISKS 8
 #define VMM_MAX_DISK_QUEUES 64
-#define VMM_DISK_SERIAL_MAX 20   /* virtio-blk GET_ID returns 20 bytes */
+#define VMM_DISK_SERIAL_MAX 20   /* virtio-blk GET_ID and NVMe's SN both hold 20 bytes */
 #define VMM_PATH_MAX 4096
 
 enum virtio_transport_kind {
@@ -20,14 +20,20 @@ enum virtio_transport_kind {
 	VIRTIO_TRANSPORT_MMIO,
 };
 
+enum disk_bus {
+	DISK_BUS_VIRTIO,    /* virtio-blk (devices/virtio_blk.c) */
+	DISK_BUS_NVME,      /* an NVMe controller on PCI (devices/nvme.c) */
+};
+
 struct disk_config {
 	char path[VMM_PATH_MAX];
+	enum disk_bus bus;
 	enum block_cache cache;
 	enum block_aio aio;
 	bool readonly;
 	enum virtio_transport_kind transport;
 	char serial[VMM_DISK_SERIAL_MAX + 1];
-	unsigned queues;           /* 0: one per vCPU */
+	unsigned queues;           /* virtio queues or NVMe I/O queue pairs; 0: one per vCPU */
 };
 
 #define VMM_MAX_NICS 8

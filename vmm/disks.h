@@ -1,4 +1,4 @@
-/* The VM's disks: --disk options turned into block backends and virtio-blk devices. */
+/* The VM's disks: --disk options turned into block backends and virtio-blk devices or NVMe controllers. */
 #ifndef VMM_DISKS_H
 #define VMM_DISKS_H
 
@@ -7,13 +7,15 @@
 #include "error.h"
 #include "virtio_attach.h"
 
+struct nvme;
 struct virtio_blk;
 
 struct vm_disk {
 	const struct disk_config *cfg;
 	struct block_backend be;
-	struct virtio_blk *blk;
-	struct virtio_attachment transport;
+	struct virtio_blk *blk;                /* bus=virtio, */
+	struct virtio_attachment transport;    /* on its transport */
+	struct nvme *nvme;                     /* or bus=nvme, on PCI */
 };
 
 /* Opens and locks every image; runs before /dev/kvm is opened. */

@@ -2,6 +2,8 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <malloc.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -188,6 +190,12 @@ static void forbidden(int sig, siginfo_t *si, void *ctx)
 void sandbox_configure(bool on)
 {
 	enabled = on;
+	/* glibc's free() may give the top of a thread arena's heap back, and the first time it
+	 * does it opens /proc/sys/vm/overcommit_memory: an openat no filter allows, met when the
+	 * main thread frees what a device allocated on another thread (linux.nvme found it).
+	 * Without trimming, freed memory stays for reuse; vmm frees little before it exits. */
+	if (on)
+		mallopt(M_TRIM_THRESHOLD, INT_MAX);
 }
 
 static void drop_capabilities(void)

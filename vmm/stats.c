@@ -10,6 +10,7 @@
 
 #include "e1000.h"
 #include "kvm_stats.h"
+#include "nvme.h"
 #include "virtio_net.h"
 
 /* Where each vCPU was when the VM stopped: the first thing to look at when a guest hangs. */
@@ -93,6 +94,24 @@ static void print_nics(FILE *out, struct machine *m)
 	}
 }
 
+/* Only NVMe controllers count for themselves (virtio-blk shows in the bus counters alone). */
+static void print_disks(FILE *out, struct machine *m)
+{
+	bool heading = false;
+
+	for (unsigned i = 0; i < m->nr_disks; i++) {
+		if (!m->disks[i].nvme)
+			continue;
+		struct nvme_stats s = nvme_stats(m->disks[i].nvme);
+		if (!heading)
+			fprintf(out, "NVMe commands:\n");
+		heading = true;
+		fprintf(out, "  disk%u nvme   %12" PRIu64 " commands %12" PRIu64 " admin commands %12" PRIu64
+			" errors %12" PRIu64 " interrupts %12" PRIu64 " doorbell writes %12" PRIu64 " shadow polls\n",
+			i, s.commands, s.admin_commands, s.errors, s.interrupts, s.doorbell_writes, s.shadow_polls);
+	}
+}
+
 /* KVM's counters include the exits the kernel handled by itself. */
 static void print_kvm_counters(FILE *out, const struct vcpu *vcpus, unsigned nr_vcpus)
 {
@@ -120,4 +139,5 @@ void stats_print(FILE *out, const struct vcpu *vcpus, unsigned nr_vcpus, struct 
 	if (m->nr_nics)
 		fprintf(out, "network frames:\n");
 	print_nics(out, m);
+	print_disks(out, m);
 }

@@ -82,8 +82,12 @@ static int mb_discard(void *ctx, uint64_t offset, uint64_t len, void *tag)
 
 static int mb_write_zeroes(void *ctx, uint64_t offset, uint64_t len, bool unmap, void *tag)
 {
-	(void)unmap;
-	return queue(ctx, MEM_ZEROES, offset, len, NULL, 0, tag);
+	struct mem_block *m = ctx;
+	int r = queue(m, MEM_ZEROES, offset, len, NULL, 0, tag);
+
+	if (r == 0 && unmap)
+		m->zeroes_unmap++;
+	return r;
 }
 
 /* Carries an operation out now; out of range is an I/O error, as on a file. */

@@ -40,6 +40,7 @@ struct mem_block {
 	unsigned nr_log;
 	unsigned flushes;
 	unsigned drains;
+	unsigned zeroes_unmap;         /* write-zeroes queued with unmap (deallocate) asked */
 };
 
 /* A zeroed disk of size bytes; depth requests in flight at most. */

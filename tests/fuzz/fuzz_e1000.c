@@ -28,22 +28,16 @@
 #include <string.h>
 
 #include "e1000.h"
+#include "fake_loop.h"
 
 #define RAM_SIZE (256u << 10)
 #define MAX_FRAME (16384 + 64)        /* past RCTL.LPE's longest, to reach the length checks */
-#define MAX_WATCHES 8
 
 enum { OP_MMIO_WRITE, OP_MMIO_READ, OP_IO_WRITE, OP_IO_READ, OP_RAM, OP_FRAME, OP_LINK, OP_COMMAND, OP_LOOP, OP_KINDS };
 
 struct input {
 	const uint8_t *p;
 	size_t left;
-};
-
-struct fake_loop {
-	event_fn *fn[MAX_WATCHES];
-	void *arg[MAX_WATCHES];
-	unsigned n;
 };
 
 struct pending_frame {
@@ -156,35 +150,6 @@ static int intx_irqfd(void *ctx, uint32_t gsi, int fd, int resample_fd, bool ass
 static const struct irq_controller_ops plain_irq_ops = { set_gsi, send_msi, NULL, NULL, NULL };
 static const struct irq_controller_ops irqfd_irq_ops = { set_gsi, send_msi, NULL, NULL, intx_irqfd };
 
-static struct event_watch *watch(void *ctx, int fd, event_fn *fn, void *arg)
-{
-	struct fake_loop *l = ctx;
-
-	(void)fd;
-	if (l->n == MAX_WATCHES)
-		return NULL;
-	l->fn[l->n] = fn;
-	l->arg[l->n] = arg;
-	return (struct event_watch *)&l->fn[l->n++];
-}
-
-static int enable(void *ctx, struct event_watch *w, bool on)
-{
-	(void)ctx;
-	(void)w;
-	(void)on;
-	return 0;
-}
-
-static const struct event_loop_ops loop_ops = { watch, enable };
-
-/* The loop's thread would call these when their fds are readable: here, whenever the input says. */
-static void run_loop(const struct fake_loop *l)
-{
-	for (unsigned i = 0; i < l->n; i++)
-		l->fn[i](l->arg[i]);
-}
-
 /* ---- The machine ---- */
 
 struct machine {
@@ -194,7 +159,6 @@ struct machine {
 	struct pci_host host;
 	struct irq_controller irq;
 	struct fake_loop fl;
-	struct event_loop loop;
 	struct pending_frame frame;
 	struct e1000 *nic;
 	struct pci_function *fn;
@@ -209,11 +173,10 @@ static void build(struct machine *m, uint8_t mode)
 	bus_init(&m->pio, "pio");
 	bus_init(&m->mmio, "mmio");
 	m->irq = (struct irq_controller){ with_loop ? &irqfd_irq_ops : &plain_irq_ops, NULL };
-	m->fl.n = 0;
-	m->loop = (struct event_loop){ &loop_ops, &m->fl };
+	fake_loop_init(&m->fl);
 	m->frame.waiting = false;
 	pci_host_init(&m->host, &m->pio, &m->mmio, &m->irq);
-	struct platform p = { &m->mem, &m->pio, &m->mmio, &m->irq, NULL, with_loop ? &m->loop : NULL };
+	struct platform p = { &m->mem, &m->pio, &m->mmio, &m->irq, NULL, with_loop ? &m->fl.loop : NULL };
 	struct net_backend be = { &backend_ops, &m->frame, offloads, 0 };
 	m->nic = e1000_create(&p, &be, mac);
 	if (!m->nic || e1000_attach(m->nic, &m->host) < 0)
@@ -293,7 +256,7 @@ static void run_op(struct machine *m, struct input *in)
 		break;
 	}
 	default:
-		run_loop(&m->fl);
+		fake_loop_run(&m->fl);
 	}
 }
 

@@ -5,11 +5,15 @@ session that brings a virtio-blk device up over PCI and reads a sector
 an ELF with a PVH note, and bzImages whose payload is that ELF, gzip'ed and
 raw, and e1000 sessions (corpus_e1000): rings up with a frame each way,
 TSO and checksums with and without backend offloads, the EEPROM and PHY,
-delay timers on the event loop, VLANs, long frames and the I/O window. The
+delay timers on the event loop, VLANs, long frames and the I/O window, and
+NVMe sessions (corpus_nvme): a controller enabled, queues created and I/O
+through PRPs, DSM and Write Zeroes, log pages, asynchronous events and a
+reset with I/O in flight; shadow doorbells on and off the event loop; SGLs;
+INTx, Interrupt Coalescing, queue errors and a full completion queue. The
 corpora in the tree are these plus what libFuzzer found from them,
 minimised (docs/testing.md, "Fuzzing").
 
-    make_seeds.py DIR_PCI DIR_LOADERS DIR_E1000
+    make_seeds.py DIR_PCI DIR_LOADERS DIR_E1000 DIR_NVME
 """
 import gzip
 import os
@@ -218,9 +222,227 @@ def e1000_seeds():
             "seed-delay-timers-on-loop": delays, "seed-vlan-long-frames-io-window": vlan}
 
 
+# tests/fuzz/fuzz_nvme.c: a mode byte (bit 0 event loop, bit 1 read-only
+# disk, bit 2 no write cache, bit 3 completions held, bits 5:4 I/O queue
+# pairs less one), then operations: a kind byte (low nibble the operation,
+# bits 5:4 the access size) and its operands.
+N_BAR_W, N_BAR_R, N_RAM, N_DB, N_COMPLETE, N_REAP, N_BACKEND, N_CONFIG, N_LOOP = range(9)
+N_SIZE = {1: 0, 2: 1, 4: 2, 8: 3}
+N_CC, N_CSTS, N_INTMS, N_INTMC, N_AQA, N_ASQ, N_ACQ = 0x14, 0x1C, 0x0C, 0x10, 0x24, 0x28, 0x30
+N_CC_READY = 1 | 6 << 16 | 4 << 20                      # EN, IOSQES 64 bytes, IOCQES 16 bytes
+N_MSIX_CAP, N_MSIX_TABLE = 0x40, 0x2000
+# Guest RAM of the target (256 KiB): queues, lists and buffers.
+N_ASQ_GPA, N_ACQ_GPA, N_IOCQ_GPA, N_IOSQ_GPA = 0x1000, 0x2000, 0x3000, 0x4000
+N_SHADOW_GPA, N_EI_GPA, N_PRP_GPA, N_SGL_GPA, N_ID_GPA, N_DSM_GPA, N_DATA_GPA = (
+    0x5000, 0x6000, 0x7000, 0x8000, 0x9000, 0xA000, 0x10000)
+
+
+def n_wr(off, v, size=4):
+    return struct.pack("<BHQ", N_BAR_W | N_SIZE[size] << 4, off, v & (1 << 64) - 1)
+
+
+def n_rd(off, size=4):
+    return struct.pack("<BH", N_BAR_R | N_SIZE[size] << 4, off)
+
+
+def n_ram(gpa, data):
+    return b"".join(struct.pack("<BIB", N_RAM, gpa + i, len(data[i:i + 255])) + data[i:i + 255]
+                    for i in range(0, len(data), 255))
+
+
+def n_db(index, value):
+    return struct.pack("<BHI", N_DB, index, value)
+
+
+def n_config(off, v, size):
+    return struct.pack("<BBI", N_CONFIG | N_SIZE[size] << 4, off, v)
+
+
+def n_sqe(opc, cid, nsid=0, prp1=0, prp2=0, cdw10=0, cdw11=0, cdw12=0, cdw13=0, flags=0):
+    return struct.pack("<BBHIQQQQIIIIII", opc, flags, cid, nsid, 0, 0, prp1, prp2, cdw10, cdw11, cdw12, cdw13, 0, 0)
+
+
+def n_sgl(addr, length, kind):
+    return struct.pack("<QI3xB", addr, length, kind << 4)
+
+
+class NvmeDriver:
+    """Builds a session: commands go into the queues in RAM and the doorbells are rung as a driver would."""
+
+    def __init__(self):
+        self.ops = b""
+        self.sq = {}                                        # qid: [base, size, tail]
+        self.cid = 1
+
+    def msix(self, vectors):
+        for v in range(vectors):
+            e = N_MSIX_TABLE + 16 * v
+            self.ops += n_wr(e, 0xFEE00000) + n_wr(e + 4, 0) + n_wr(e + 8, 0x40 + v) + n_wr(e + 12, 0)
+        self.ops += n_config(N_MSIX_CAP + 2, 0x8000, 2)
+
+    def enable(self, sq_entries=32, cq_entries=32):
+        self.ops += (n_wr(N_AQA, (cq_entries - 1) << 16 | (sq_entries - 1)) + n_wr(N_ASQ, N_ASQ_GPA, 8) +
+                     n_wr(N_ACQ, N_ACQ_GPA, 8) + n_wr(N_CC, N_CC_READY) + n_rd(N_CSTS))
+        self.sq[0] = [N_ASQ_GPA, sq_entries, 0]
+
+    def put(self, qid, opc, **fields):
+        base, size, tail = self.sq[qid]
+        self.ops += n_ram(base + 64 * tail, n_sqe(opc, self.cid, **fields))
+        self.cid += 1
+        self.sq[qid][2] = (tail + 1) % size
+
+    def ring(self, qid):
+        self.ops += n_db(2 * qid, self.sq[qid][2])
+
+    def cmd(self, qid, opc, **fields):
+        self.put(qid, opc, **fields)
+        self.ring(qid)
+
+    def cq_head(self, qid, head):
+        self.ops += n_db(2 * qid + 1, head)
+
+    def io_queue(self, qid, sq_entries, cq_entries, vector, sq_gpa, cq_gpa):
+        self.cmd(0, 0x05, prp1=cq_gpa, cdw10=(cq_entries - 1) << 16 | qid, cdw11=vector << 16 | 3)
+        self.cmd(0, 0x01, prp1=sq_gpa, cdw10=(sq_entries - 1) << 16 | qid, cdw11=qid << 16 | 1)
+        self.sq[qid] = [sq_gpa, sq_entries, 0]
+
+    def rw(self, qid, opc, slba, nlb, prp1, prp2=0, cdw12=0, flags=0, ring=True):
+        (self.cmd if ring else self.put)(qid, opc, nsid=1, prp1=prp1, prp2=prp2, cdw10=slba,
+                                          cdw12=(nlb - 1) | cdw12, flags=flags)
+
+
+def nvme_seeds():
+    # Enabled, two I/O queue pairs on MSI-X, I/O of every kind, logs, events, reset with I/O in flight, shutdown.
+    d = NvmeDriver()
+    d.msix(3)
+    d.enable()
+    d.cmd(0, 0x06, prp1=N_ID_GPA, cdw10=1)                          # Identify controller
+    d.cmd(0, 0x06, nsid=1, prp1=N_ID_GPA, cdw10=0)                  # namespace
+    d.cmd(0, 0x06, prp1=N_ID_GPA, cdw10=2)                          # active namespaces
+    d.cmd(0, 0x06, nsid=1, prp1=N_ID_GPA + 0x800, prp2=N_ID_GPA + 0x1000, cdw10=3)
+    d.cmd(0, 0x09, cdw10=0x07, cdw11=0x00010001)                    # Number of Queues
+    d.cmd(0, 0x0A, cdw10=0x06)                                      # Get Features: write cache
+    d.cmd(0, 0x09, cdw10=0x08, cdw11=0x0103)                        # Interrupt Coalescing
+    d.io_queue(1, 64, 64, 1, N_IOSQ_GPA, N_IOCQ_GPA)
+    d.io_queue(2, 16, 16, 2, N_IOSQ_GPA + 0x1000, N_IOCQ_GPA + 0x400)
+    d.cq_head(0, 11)
+    data = bytes((i * 7) & 0xFF for i in range(4096))
+    d.ops += n_ram(N_DATA_GPA, data)
+    d.rw(1, 0x01, 0, 8, N_DATA_GPA)                                 # write a page, PRP1 only
+    d.rw(1, 0x02, 0, 8, N_DATA_GPA + 0x1000)
+    d.rw(1, 0x01, 8, 16, N_DATA_GPA + 0x200, N_DATA_GPA + 0x3000)   # PRP1 at an offset, PRP2
+    d.ops += n_ram(N_PRP_GPA, b"".join(struct.pack("<Q", N_DATA_GPA + 0x4000 + 0x1000 * i) for i in range(8)))
+    d.rw(1, 0x02, 16, 64, N_DATA_GPA, N_PRP_GPA)                    # a PRP list
+    d.ops += n_ram(N_PRP_GPA + 0xFF0, struct.pack("<QQ", N_DATA_GPA + 0x8000, N_PRP_GPA + 0x800))
+    d.ops += n_ram(N_PRP_GPA + 0x800, struct.pack("<QQ", N_DATA_GPA + 0x9000, N_DATA_GPA + 0xA000))
+    d.rw(1, 0x02, 64, 32, N_DATA_GPA + 0x100, N_PRP_GPA + 0xFF0)    # a list chained to another
+    d.rw(1, 0x01, 8, 1, N_DATA_GPA, cdw12=1 << 30)                  # FUA
+    d.cmd(1, 0x00, nsid=1)                                          # Flush
+    d.rw(1, 0x08, 32, 8, 0, cdw12=1 << 25)                          # Write Zeroes, deallocate
+    d.ops += n_ram(N_DSM_GPA, struct.pack("<IIQIIQ", 0, 4, 40, 0, 1, 100))
+    d.cmd(1, 0x09, nsid=1, prp1=N_DSM_GPA, cdw10=1, cdw11=1 << 2)   # Dataset Management, deallocate
+    d.rw(1, 0x02, 255, 2, N_DATA_GPA)                               # LBA out of range
+    d.rw(2, 0x02, 0, 1, N_DATA_GPA)
+    d.cq_head(1, 10)
+    d.cq_head(2, 1)
+    d.cmd(0, 0x02, nsid=0xFFFFFFFF, prp1=N_ID_GPA, cdw10=0x02 | 127 << 16)   # SMART log
+    d.cmd(0, 0x02, prp1=N_ID_GPA, cdw10=0x03 | 127 << 16)           # firmware slots
+    d.cmd(0, 0x0C)                                                  # Asynchronous Event Request
+    d.ops += n_db(2, 64)                                            # SQ 1 tail beyond the queue
+    d.cmd(0, 0x02, prp1=N_ID_GPA, cdw10=0x01 | 15 << 16)            # error log: events unmasked
+    d.cmd(0, 0x0C)
+    d.ops += n_db(2 * 5, 1)                                         # no such queue
+    d.ops += bytes([N_BACKEND, 1])                                  # hold completions
+    for i in range(3):
+        d.rw(1, 0x02, i, 1, N_DATA_GPA + 0x200 * i)
+    d.ops += struct.pack("<BB", N_COMPLETE, 1) + struct.pack("<BB", N_REAP, 1)
+    d.ops += n_wr(N_CC, 0)                                          # reset with one in flight
+    d.ops += bytes([N_BACKEND, 0])
+    d.enable()
+    d.io_queue(1, 8, 8, 1, N_IOSQ_GPA, N_IOCQ_GPA)
+    d.rw(1, 0x01, 3, 1, N_DATA_GPA)
+    d.ops += n_wr(N_CC, N_CC_READY | 1 << 14) + n_rd(N_CSTS)        # normal shutdown
+    enable_io = bytes([0x10]) + d.ops
+
+    # Shadow doorbells on the event loop (ioevents), and off it with completions held.
+    def shadow_session(mode):
+        d = NvmeDriver()
+        d.msix(3)
+        d.enable()
+        d.cmd(0, 0x7C, prp1=N_SHADOW_GPA, prp2=N_EI_GPA)             # Doorbell Buffer Config
+        d.io_queue(1, 8, 16, 1, N_IOSQ_GPA, N_IOCQ_GPA)
+        for round in range(3):
+            for i in range(3):
+                d.rw(1, 0x02, i, 1, N_DATA_GPA + 0x200 * i, ring=False)
+            d.ops += n_ram(N_SHADOW_GPA + 8, struct.pack("<I", d.sq[1][2]))
+            d.ring(1)
+            d.ops += bytes([N_LOOP]) + struct.pack("<BB", N_COMPLETE, 2) + struct.pack("<BB", N_REAP, 8)
+            d.ops += n_ram(N_SHADOW_GPA + 12, struct.pack("<I", 3 * (round + 1) % 16))
+            d.cq_head(1, 3 * (round + 1) % 16)
+        d.ops += n_ram(N_SHADOW_GPA + 8, struct.pack("<I", 9))        # a shadow tail outside the queue
+        d.ring(1)
+        d.ops += bytes([N_LOOP]) + n_config(0x10, 0xE0100000, 4)      # the BAR moves: ioevents follow
+        d.ops += n_config(0x04, 0x0004, 2) + n_config(0x04, 0x0006, 2)
+        d.ops += n_wr(N_CC, 0)
+        return bytes([mode]) + d.ops
+
+    # SGLs: one data block, a Last Segment, a Segment chained to a Last Segment, and bad ones.
+    d = NvmeDriver()
+    d.msix(2)
+    d.enable()
+    d.io_queue(1, 16, 16, 1, N_IOSQ_GPA, N_IOCQ_GPA)
+    sgl_cmd = lambda opc, slba, nlb, desc: d.cmd(1, opc, nsid=1, prp1=struct.unpack("<Q", desc[:8])[0],
+                                                   prp2=struct.unpack("<Q", desc[8:])[0], cdw10=slba,
+                                                   cdw12=nlb - 1, flags=1 << 6)
+    sgl_cmd(0x01, 0, 2, n_sgl(N_DATA_GPA + 3, 1024, 0))
+    d.ops += n_ram(N_SGL_GPA, n_sgl(N_DATA_GPA, 700, 0) + n_sgl(N_DATA_GPA + 0x2005, 300, 0) +
+                   n_sgl(N_DATA_GPA + 0x3800, 536, 0))
+    sgl_cmd(0x02, 4, 3, n_sgl(N_SGL_GPA, 48, 3))
+    d.ops += n_ram(N_SGL_GPA + 0x100, n_sgl(N_DATA_GPA, 1000, 0) + n_sgl(N_DATA_GPA + 0x4000, 24, 0) +
+                   n_sgl(N_SGL_GPA + 0x400, 32, 3))
+    d.ops += n_ram(N_SGL_GPA + 0x400, n_sgl(N_DATA_GPA + 0x5000, 512, 0) + n_sgl(N_DATA_GPA + 0x6000, 512, 0))
+    sgl_cmd(0x01, 8, 4, n_sgl(N_SGL_GPA + 0x100, 48, 2))
+    sgl_cmd(0x02, 8, 4, n_sgl(N_SGL_GPA + 0x100, 48, 2))
+    sgl_cmd(0x02, 0, 1, n_sgl(N_DATA_GPA, 512, 1))                 # bit bucket: type not taken
+    sgl_cmd(0x02, 0, 2, n_sgl(N_DATA_GPA, 1000, 0))                # too short
+    d.ops += n_ram(N_DSM_GPA, struct.pack("<IIQ", 0, 8, 16))
+    d.cmd(1, 0x09, nsid=1, prp1=N_DSM_GPA, prp2=16, cdw11=1 << 2, flags=1 << 6)          # DSM ranges by SGL
+    d.cq_head(1, 7)
+    sgl = bytes([0x00]) + d.ops
+
+    # INTx with INTMS/INTMC, queue errors, a 3-entry CQ, wrap, Interrupt Coalescing with held I/O.
+    d = NvmeDriver()
+    d.enable(4, 4)
+    d.ops += n_wr(N_INTMS, 1) + n_wr(N_INTMC, 1)
+    d.cmd(0, 0x05, prp1=N_IOCQ_GPA, cdw10=0 << 16 | 1, cdw11=1 << 16 | 3)       # QSIZE 0
+    d.cmd(0, 0x01, prp1=N_IOSQ_GPA, cdw10=7 << 16 | 1, cdw11=1 << 16 | 1)       # no CQ 1
+    d.cq_head(0, 2)
+    d.io_queue(1, 8, 3, 0, N_IOSQ_GPA, N_IOCQ_GPA)
+    d.cq_head(0, 0)
+    for i in range(6):
+        d.rw(1, 0x01, i, 1, N_DATA_GPA, ring=False)
+    d.ring(1)
+    for head in (2, 1, 0):
+        d.cq_head(1, head)
+    d.cmd(0, 0x04, cdw10=1)                                         # CQ with an SQ on it
+    d.cmd(0, 0x09, cdw10=0x08, cdw11=0xFF03)
+    d.cq_head(0, 2)
+    d.ops += bytes([N_BACKEND, 1])
+    for i in range(2):
+        d.rw(1, 0x02, i, 1, N_DATA_GPA)
+    d.ops += struct.pack("<BB", N_COMPLETE, 1) + struct.pack("<BB", N_COMPLETE, 1)
+    d.cmd(0, 0x00, cdw10=1)                                         # delete SQ 1
+    d.cmd(0, 0x04, cdw10=1)
+    d.ops += n_wr(N_CC, N_CC_READY | 2 << 14) + n_wr(N_CC, 0)       # abrupt shutdown, reset
+    intx = bytes([0x34]) + d.ops
+    return {"seed-enable-queues-io": enable_io, "seed-shadow-doorbells-loop": shadow_session(0x01),
+            "seed-shadow-doorbells-held": shadow_session(0x08), "seed-sgl": sgl,
+            "seed-intx-coalescing-queue-errors": intx}
+
+
 def main():
-    pci_dir, loaders_dir, e1000_dir = sys.argv[1], sys.argv[2], sys.argv[3]
-    for d in (pci_dir, loaders_dir, e1000_dir):
+    pci_dir, loaders_dir, e1000_dir, nvme_dir = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+    for d in (pci_dir, loaders_dir, e1000_dir, nvme_dir):
         os.makedirs(d, exist_ok=True)
     open(os.path.join(pci_dir, "seed-bring-up-and-read"), "wb").write(pci_session())
     elf = pvh_elf()
@@ -230,6 +452,8 @@ def main():
         open(os.path.join(loaders_dir, name), "wb").write(data)
     for name, data in e1000_seeds().items():
         open(os.path.join(e1000_dir, name), "wb").write(data)
+    for name, data in nvme_seeds().items():
+        open(os.path.join(nvme_dir, name), "wb").write(data)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots Debian's kernel (tools/linux-guest.py) under vmm and checks Linux's
 # own drivers from user space:
-#   linux.sh vmlinux|bzimage|reboot|e1000|e1000-1cpu|e1000-qemu|pvm
+#   linux.sh vmlinux|bzimage|reboot|e1000|e1000-1cpu|e1000-qemu|nvme|nvme-qemu|pvm
 #   with VMM and SRC set by ctest.
 # vmlinux, bzimage: 2 vCPUs online, the RAM given; a virtio-blk disk on PCI
 #   (cache=none) and one on virtio-mmio (writeback) each get a file system
@@ -18,6 +18,12 @@
 #   beside them pings and echoes too. e1000-1cpu: the e1000s alone with one
 #   vCPU, the second on a bridge (--network bridge=). e1000-qemu: the e1000 guest, unchanged, under QEMU's e1000 (the
 #   test is the device's contract, not our reading of it).
+# nvme: one NVMe disk (--disk bus=nvme) and 2 vCPUs, bound to Linux's nvme
+#   driver: its serial, size and one I/O queue per vCPU from sysfs; Debian's
+#   mkfs.ext4 on it, a file written, remounted and read back, and checked
+#   from the host; a second boot deletes a 64 MiB file and runs fstrim, and
+#   the image on the host loses those blocks (the deallocation became holes).
+#   nvme-qemu: the same guest on QEMU's nvme.
 # pvm: only on kvm_pvm hosts, where guest ring 0 is interpreted and user
 #   space cannot make system calls: the kernel boots (vmm carrying out what
 #   the emulator lacks) and /init starts in user mode.
@@ -54,7 +60,14 @@ fi
 "$SRC/tools/linux-guest.py" >"$work/paths" || fail "tools/linux-guest.py could not build the guest"
 # shellcheck disable=SC1091
 . "$work/paths"
-"$SRC/tools/linux-guest.py" --script "$here/linux-guest/userspace.sh" --output "$work/initramfs" ||
+# The NVMe guest makes its file system with Debian's mkfs.ext4 (busybox's
+# mke2fs makes ext2 only): the host's, with its libraries.
+programs=()
+case $mode in nvme*)
+	mkfs=$(PATH=$PATH:/usr/sbin:/sbin command -v mkfs.ext4) || fail "mkfs.ext4 (e2fsprogs) is not installed"
+	programs=(--program "$mkfs") ;;
+esac
+"$SRC/tools/linux-guest.py" --script "$here/linux-guest/userspace.sh" --output "$work/initramfs" "${programs[@]}" ||
 	fail "could not add the test script to the initramfs"
 
 # run_guest COMMAND...: runs a guest (inside $in_ns, if set) with its
@@ -265,6 +278,81 @@ e1000_test() {
 	[ "$machine" = qemu ] || grep -A40 '^exits by vCPU' "$work/err"
 }
 
+# nvme_test vmm|qemu: one NVMe disk, a fresh sparse 256 MiB raw image, and
+# nothing else; Linux's nvme driver on it, over two boots (userspace.sh's
+# nvme_check). First boot: the controller and namespace as sysfs shows them,
+# mkfs.ext4, a 4 MiB file written, remounted and read back, then a 64 MiB
+# file synced. Between the boots the host reads the 4 MiB file from the image
+# and counts its allocated blocks; the second boot reads the file again,
+# deletes the big one and runs fstrim, and the blocks it held must be gone
+# from the image: the deallocation reached the host file as holes.
+nvme_size=$((256 << 20)) nvme_serial=vmmnvme0
+allocated() { echo $(($(stat -c '%b * %B' "$1"))); }
+nvme_fail() {
+	echo "--- nvme lines of the guest's output"
+	grep -ai nvme "$work/out" | grep -v "vmm-guest: dmesg:" | tail -n 40
+	fail "$@"
+}
+nvme_boot() {
+	local step=$1 img=$work/nvme.img
+	if [ "$machine" = qemu ]; then
+		# discard=unmap: QEMU drops discards on the floor without it.
+		run_qemu "$bzImage" "vmm.nvme=$step" \
+			-drive "file=$img,if=none,id=nvm0,format=raw,discard=unmap" \
+			-device "nvme,serial=$nvme_serial,drive=nvm0"
+	else
+		run_linux "$bzImage" "vmm.nvme=$step" --disk "path=$img,bus=nvme,serial=$nvme_serial"
+	fi
+	cp "$work/out" "$work/out.$step"
+	grep -a "vmm-guest: FAIL" "$work/out" && nvme_fail "a check inside the guest failed ($step boot)"
+	expect_end "vmm-guest: nvme $step done"
+	check_end
+	# What the guest saw, for the log (the driver's messages once).
+	grep -a "vmm-guest: nvme" "$work/out" | tr -d '\r'
+	[ "$step" = trim ] || grep -a "vmm-guest: dmesg:" "$work/out" | tr -d '\r'
+}
+# The value of a "vmm-guest: nvme NAME VALUE" line.
+nvme_value() { sed -n "s/.*vmm-guest: nvme $1 \([^ ]*\).*/\1/p" "$work/out" | tr -d '\r' | head -n 1; }
+nvme_test() {
+	local img=$work/nvme.img want got v before after freed total=$SECONDS
+	machine=$1
+	truncate -s $nvme_size "$img"
+	nvme_boot write
+	check_boot
+	v=$(nvme_value driver)
+	[ "$v" = nvme ] || nvme_fail "the NVMe controller is driven by ${v:-nothing}, expected nvme"
+	v=$(nvme_value serial)
+	[ "$v" = $nvme_serial ] || nvme_fail "the controller's serial is '$v', expected $nvme_serial"
+	v=$(nvme_value bytes)
+	[ "$v" = $nvme_size ] || nvme_fail "nvme0n1 has ${v:-?} bytes, the image $nvme_size"
+	v=$(nvme_value queues)
+	[ "$v" = "$vcpus" ] || nvme_fail "nvme0n1 has ${v:-?} hardware queues, expected one per vCPU ($vcpus)"
+	want=$(nvme_value data)
+	[ -n "$want" ] || nvme_fail "the guest did not write its file"
+	e2fsck -fn "$img" >"$work/fsck" 2>&1 || { cat "$work/fsck"; nvme_fail "the file system is not clean after the first boot"; }
+	got=$(debugfs -R "cat /data" "$img" 2>/dev/null | md5sum | cut -d' ' -f1)
+	[ "$got" = "$want" ] || nvme_fail "the image holds $got in /data, the guest wrote $want"
+	before=$(allocated "$img")
+	echo "first boot: /init after ${init_after:-?} s; power-off after $((SECONDS - started)) s; image: $((before >> 10)) KiB allocated"
+	[ "$before" -ge $((68 << 20)) ] ||
+		nvme_fail "the image has only $((before >> 10)) KiB allocated after the guest wrote 4 + 64 MiB: its writes did not reach it"
+
+	nvme_boot trim
+	v=$(nvme_value "data again")
+	[ "$v" = "$want" ] || nvme_fail "the second boot read ${v:-nothing} from /data, the first wrote $want"
+	e2fsck -fn "$img" >"$work/fsck" 2>&1 || { cat "$work/fsck"; nvme_fail "the file system is not clean after fstrim"; }
+	got=$(debugfs -R "cat /data" "$img" 2>/dev/null | md5sum | cut -d' ' -f1)
+	[ "$got" = "$want" ] || nvme_fail "after fstrim the image holds $got in /data, the guest wrote $want"
+	debugfs -R "stat /big" "$img" 2>&1 | grep -q "File not found" || nvme_fail "/big is still in the image's file system"
+	after=$(allocated "$img")
+	freed=$((before - after))
+	echo "second boot: power-off after $((SECONDS - started)) s; image: $((after >> 10)) KiB allocated, $((freed >> 10)) KiB freed by fstrim"
+	[ "$freed" -ge $((56 << 20)) ] ||
+		nvme_fail "fstrim freed $((freed >> 10)) KiB of the image ($((before >> 10)) KiB before, $((after >> 10)) KiB after), expected most of the 64 MiB file"
+	echo "$machine, $vcpus vCPUs, NVMe: both boots in $((SECONDS - total)) s"
+	[ "$machine" = qemu ] || grep -A40 '^exits by vCPU' "$work/err"
+}
+
 case $mode in
 vmlinux)
 	pvm_host && skip "kvm_pvm host: Linux user space cannot run here (the pvm mode checks what can)"
@@ -291,6 +379,14 @@ e1000-qemu)
 	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
 	qemu-system-x86_64 -netdev help 2>/dev/null | grep -qx user || skip "this QEMU has no user-mode network"
 	e1000_test qemu side ;;
+nvme)
+	pvm_host && skip "kvm_pvm host: Linux user space cannot run here (the pvm mode checks what can)"
+	nvme_test vmm ;;
+nvme-qemu)
+	pvm_host && skip "kvm_pvm host: Linux user space cannot run here (the pvm mode checks what can)"
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
+	qemu-system-x86_64 -device help 2>/dev/null | grep -q '"nvme"' || skip "this QEMU has no NVMe controller"
+	nvme_test qemu ;;
 pvm)
 	pvm_host || skip "not a kvm_pvm host"
 	# cryptomgr.notests and rodata=off skip the crypto self-tests and the W+X
@@ -305,6 +401,6 @@ pvm)
 	[ "$status" -eq 143 ] || fail "vmm exit status $status, expected 143 (stopped by the test)"
 	echo "kvm_pvm host: the kernel booted and /init started in user mode after $((SECONDS - started)) s"
 	grep -A40 '^exits by vCPU' "$work/err" ;;
-*) echo "usage: linux.sh vmlinux|bzimage|reboot|e1000|e1000-1cpu|e1000-qemu|pvm"; exit 2 ;;
+*) echo "usage: linux.sh vmlinux|bzimage|reboot|e1000|e1000-1cpu|e1000-qemu|nvme|nvme-qemu|pvm"; exit 2 ;;
 esac
 echo "PASS: linux.$mode"

@@ -170,6 +170,49 @@ START_TEST(test_disk_options)
 }
 END_TEST
 
+START_TEST(test_disk_bus)
+{
+	struct cli cli;
+	struct disk_config d;
+	struct vmm_error err = { 0 };
+
+	ck_assert_int_eq(cli_parse_disk("path=x", &d, &err), 0);
+	ck_assert_int_eq(d.bus, DISK_BUS_VIRTIO);
+	ck_assert_int_eq(cli_parse_disk("path=x,bus=nvme,bus=virtio,transport=mmio", &d, &err), 0);
+	ck_assert_int_eq(d.bus, DISK_BUS_VIRTIO);
+	ck_assert_int_eq(cli_parse_disk("path=x,bus=nvme", &d, &err), 0);
+	ck_assert_int_eq(d.bus, DISK_BUS_NVME);
+	ck_assert_int_eq(d.transport, VIRTIO_TRANSPORT_PCI);
+	ck_assert_uint_eq(d.queues, 0);
+	/* Every other disk option holds for NVMe, in any order. */
+	ck_assert_int_eq(cli_parse_disk("/tmp/n.img,cache=none,aio=threads,readonly=on,serial=ABCDEFGHIJKLMNOPQRST,"
+					"queues=64,transport=pci,bus=nvme", &d, &err), 0);
+	ck_assert_int_eq(d.bus, DISK_BUS_NVME);
+	ck_assert_str_eq(d.path, "/tmp/n.img");
+	ck_assert_int_eq(d.cache, BLOCK_CACHE_NONE);
+	ck_assert_int_eq(d.aio, BLOCK_AIO_THREADS);
+	ck_assert(d.readonly);
+	ck_assert_str_eq(d.serial, "ABCDEFGHIJKLMNOPQRST");
+	ck_assert_uint_eq(d.queues, 64);
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--disk", "a,bus=nvme", "--disk=b"), 0);
+	ck_assert_int_eq(cli.run.disks[0].bus, DISK_BUS_NVME);
+	ck_assert_int_eq(cli.run.disks[1].bus, DISK_BUS_VIRTIO);
+	EXPECT_ERROR("--disk path=x,bus=nvme,transport=mmio: bus=nvme is a PCI device", "run", "--disk",
+		     "path=x,bus=nvme,transport=mmio");
+	EXPECT_ERROR("bus=nvme is a PCI device", "run", "--disk", "x,transport=mmio,bus=nvme");
+	EXPECT_ERROR("--disk bus=bogus: expected virtio or nvme", "run", "--disk", "path=x,bus=bogus");
+	EXPECT_ERROR("--disk bus=: expected virtio or nvme", "run", "--disk", "path=x,bus=");
+	EXPECT_ERROR("--disk bus=NVMe: expected virtio or nvme", "run", "--disk", "path=x,bus=NVMe");
+	EXPECT_ERROR("--disk queues=65: expected 1 to 64", "run", "--disk", "path=x,bus=nvme,queues=65");
+	EXPECT_ERROR("--disk queues=0: expected 1 to 64", "run", "--disk", "path=x,bus=nvme,queues=0");
+	/* Two controllers with one serial would claim one NVMe subsystem; vmm gives serial-less ones their own. */
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--disk", "a,bus=nvme", "--disk", "b,bus=nvme", "--disk",
+			       "c,serial=S", "--disk", "d,bus=nvme,serial=S"), 0);
+	EXPECT_ERROR("--disk c: serial=S is NVMe disk a's too", "run", "--disk", "a,bus=nvme,serial=S", "--disk",
+		     "b,serial=S", "--disk", "c,bus=nvme,serial=S");
+}
+END_TEST
+
 START_TEST(test_repeated_disks)
 {
 	struct cli cli;
@@ -231,6 +274,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_bad_run_options);
 	tcase_add_test(tc, test_commands);
 	tcase_add_test(tc, test_disk_options);
+	tcase_add_test(tc, test_disk_bus);
 	tcase_add_test(tc, test_repeated_disks);
 	tcase_add_test(tc, test_network_options);
 	suite_add_tcase(s, tc);

@@ -112,8 +112,74 @@ link_cycle() {
     echo "vmm-guest: link cycle survived on $i"
 }
 
+# NVMe (linux.sh nvme, nvme-qemu): the controller and namespace Linux's
+# nvme driver made of the one NVMe disk, then a file system on it over two
+# boots. vmm.nvme=write: mkfs.ext4 (Debian's, copied in by linux.sh), a
+# 4 MiB file written, remounted and read back, then a 64 MiB file synced to
+# the disk. vmm.nvme=trim: the 4 MiB file read back once more, the big one
+# deleted and its blocks discarded with fstrim. linux.sh measures the
+# image's allocated blocks in between.
+nvme_dmesg() {
+    dmesg | grep -i nvme | sed 's/^/vmm-guest: dmesg: /'
+}
+nvme_fail() {
+    fail "$*"
+    nvme_dmesg
+}
+nvme_check() {
+    step=$1 m=/mnt/nvme b=/sys/block/nvme0n1 c=/sys/class/nvme/nvme0
+    # Debian's mkfs.ext4 from the host, at the host's path.
+    PATH=/bin:/sbin:/usr/bin:/usr/sbin
+    # The driver probes and scans namespaces in a work queue, after insmod.
+    t=0
+    while [ ! -b /dev/nvme0n1 ] || [ ! -e $b/mq ]; do
+        [ $t -lt 40 ] || { nvme_fail "no /dev/nvme0n1 10 s after the nvme module loaded"; return; }
+        sleep 0.25
+        t=$((t + 1))
+    done
+    echo "vmm-guest: nvme0n1 after $((t / 4)).$((t % 4 * 25)) s"
+    d=$(readlink $c/device/driver)
+    echo "vmm-guest: nvme driver ${d##*/}"
+    echo "vmm-guest: nvme serial $(cat $c/serial)"
+    echo "vmm-guest: nvme model $(cat $c/model), firmware $(cat $c/firmware_rev)"
+    echo "vmm-guest: nvme bytes $(($(cat $b/size) * 512))"
+    echo "vmm-guest: nvme queues $(ls $b/mq | wc -l)"
+    echo "vmm-guest: nvme discard_max_bytes $(cat $b/queue/discard_max_bytes)"
+    nvme_dmesg
+    mkdir -p $m
+    case $step in
+    write)
+        mkfs.ext4 -q -F /dev/nvme0n1 || { nvme_fail "mkfs.ext4 /dev/nvme0n1"; return; }
+        mount -t ext4 /dev/nvme0n1 $m || { nvme_fail "mount /dev/nvme0n1"; return; }
+        dd if=/dev/urandom of=$m/data bs=64k count=64 2>/dev/null
+        sync
+        sum=$(md5sum < $m/data)
+        umount $m || { nvme_fail "umount $m"; return; }
+        mount -t ext4 /dev/nvme0n1 $m || { nvme_fail "remount /dev/nvme0n1"; return; }
+        [ "$(md5sum < $m/data)" = "$sum" ] || { nvme_fail "nvme data changed across a remount"; return; }
+        echo "vmm-guest: nvme data ${sum%% *}"
+        # 64 MiB that is not zeros: 16 copies of the random file.
+        for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do cat $m/data; done > $m/big
+        sync
+        echo "vmm-guest: nvme big $(du -k $m/big | cut -f1) KiB, file system $(df -k $m | awk 'NR == 2 {print $3}') KiB used"
+        umount $m || { nvme_fail "umount $m"; return; } ;;
+    trim)
+        mount -t ext4 /dev/nvme0n1 $m || { nvme_fail "mount /dev/nvme0n1"; return; }
+        echo "vmm-guest: nvme data again $(md5sum < $m/data | cut -d' ' -f1)"
+        rm $m/big
+        sync
+        out=$(fstrim -v $m 2>&1) || { nvme_fail "fstrim $m: $out"; return; }
+        echo "vmm-guest: nvme fstrim: $out"
+        umount $m || { nvme_fail "umount $m"; return; } ;;
+    esac
+    echo "vmm-guest: nvme $step done"
+}
+
 for serial in $(cat /proc/cmdline); do
-    case "$serial" in vmm.disk=*) disk_check "${serial#vmm.disk=}" ;; esac
+    case "$serial" in
+    vmm.disk=*) disk_check "${serial#vmm.disk=}" ;;
+    vmm.nvme=*) nvme_check "${serial#vmm.nvme=}" ;;
+    esac
 done
 nic_drivers
 # The MACs, addresses, ports and sizes are linux.sh's.
