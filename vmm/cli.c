@@ -15,6 +15,7 @@ void cli_usage(FILE *out)
 	      "commands:\n"
 	      "  run        boot a guest (the built-in demo guest without --kernel)\n"
 	      "  info       describe this host's KVM\n"
+	      "  bench      benchmark devices with a Linux guest, beside QEMU (vmm bench --help)\n"
 	      "\n"
 	      "  vmm --help | vmm --version | vmm run --help\n", out);
 }
@@ -496,6 +497,12 @@ int cli_parse(int argc, char **argv, struct cli *out, struct vmm_error *err)
 		out->command = CLI_INFO;
 		if (argc > 2)
 			return vmm_fail(err, VMM_EXIT_USAGE, "vmm info takes no arguments (got '%s')", argv[2]);
+		return 0;
+	}
+	if (!strcmp(cmd, "bench")) {
+		out->command = CLI_BENCH;
+		out->bench_argc = argc - 2;
+		out->bench_argv = argv + 2;
 		return 0;
 	}
 	if (!strcmp(cmd, "run")) {

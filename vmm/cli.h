@@ -1,4 +1,4 @@
-/* The vmm command line: `vmm run|info|--help|--version`, see docs/cli.md. */
+/* The vmm command line: `vmm run|info|bench|--help|--version`, see docs/cli.md. */
 #ifndef VMM_CLI_H
 #define VMM_CLI_H
 
@@ -13,11 +13,14 @@ enum cli_command {
 	CLI_HELP,
 	CLI_RUN_HELP,
 	CLI_VERSION,
+	CLI_BENCH,
 };
 
 struct cli {
 	enum cli_command command;
 	struct vm_config run;
+	int bench_argc;            /* vmm bench: what follows "bench", for tools/bench.py */
+	char **bench_argv;
 };
 
 /* 0 on success; -1 with a one-line message and VMM_EXIT_USAGE in err. */

@@ -1,6 +1,7 @@
 /* vmm: a small KVM hypervisor. See README.md and docs/. */
 #include <stdio.h>
 
+#include "bench.h"
 #include "cli.h"
 #include "kvm.h"
 #include "sandbox.h"
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
 	case CLI_RUN:
 		sandbox_configure(cli.run.seccomp);
 		return run(&cli.run);
+	case CLI_BENCH:
+		return bench_exec(cli.bench_argc, cli.bench_argv);
 	}
 	return VMM_EXIT_USAGE;
 }

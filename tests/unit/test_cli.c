@@ -115,6 +115,13 @@ START_TEST(test_commands)
 	ck_assert_int_eq(cli.command, CLI_INFO);
 	ck_assert_int_eq(PARSE(&cli, &err, "run", "--memory", "64", "--help"), 0);
 	ck_assert_int_eq(cli.command, CLI_RUN_HELP);
+	/* bench hands everything after it to tools/bench.py, which checks it. */
+	char *bench[] = { "vmm", "bench", "--devices", "nvme", "--quick", NULL };
+	ck_assert_int_eq(cli_parse(5, bench, &cli, &err), 0);
+	ck_assert_int_eq(cli.command, CLI_BENCH);
+	ck_assert_int_eq(cli.bench_argc, 3);
+	ck_assert_str_eq(cli.bench_argv[0], "--devices");
+	ck_assert_str_eq(cli.bench_argv[2], "--quick");
 	EXPECT_ERROR("unknown command 'launch'", "launch");
 	EXPECT_ERROR("takes no arguments", "info", "--verbose");
 	char *no_args[] = { "vmm", NULL };
