@@ -5,6 +5,9 @@
  * backend (block_backend.h) with iovecs that point into guest memory; the chain's
  * completion is pushed to the used ring from the I/O thread, and the driver
  * is interrupted once per batch of completions, subject to EVENT_IDX.
+ * While a queue has requests in flight the device asks for no kicks and
+ * looks at the ring itself when they complete, as NVMe's EventIdx does; a
+ * queue asks for kicks again when it goes idle (2.7.10).
  *
  * Bad requests get the status the spec defines: VIRTIO_BLK_S_IOERR for
  * ranges beyond the disk, lengths that are not whole sectors, writes to a
@@ -108,6 +111,12 @@ struct request_chunk {
 	struct blk_request requests[REQUEST_CHUNK];
 };
 
+struct blk_queue_state {
+	bool signal_pending;       /* used entries pushed since the last interrupt */
+	bool kicks_held;           /* the driver rings no doorbell: look at the ring on completions */
+	unsigned in_flight;        /* requests taken and not yet on the used ring */
+};
+
 struct virtio_blk {
 	struct virtio_dev vdev;
 	const struct block_backend *be;
@@ -116,15 +125,15 @@ struct virtio_blk {
 	struct request_chunk *chunks;      /* requests are allocated as they are needed */
 	unsigned nr_requests, max_requests;
 	struct blk_request *free_requests;
-	bool *signal_pending;      /* per queue: used entries pushed since the last interrupt */
+	struct blk_queue_state *queue_state;
 	bool stalled;              /* a queue stopped for lack of backend room */
 };
 
 static void signal_queues(struct virtio_blk *blk)
 {
 	for (unsigned q = 0; q < blk->vdev.nr_queues; q++) {
-		if (blk->signal_pending[q]) {
-			blk->signal_pending[q] = false;
+		if (blk->queue_state[q].signal_pending) {
+			blk->queue_state[q].signal_pending = false;
 			virtio_signal_used(&blk->vdev, q);
 		}
 	}
@@ -142,7 +151,8 @@ static void finish(struct blk_request *req)
 
 	*req->status = req->result;
 	virtq_push(&blk->vdev.queues[req->queue], req->chain.head, req->used_len);
-	blk->signal_pending[req->queue] = true;
+	blk->queue_state[req->queue].signal_pending = true;
+	blk->queue_state[req->queue].in_flight--;
 	free_request(blk, req);
 }
 
@@ -387,8 +397,10 @@ static bool take_request(struct virtio_blk *blk, unsigned q)
 		virtio_needs_reset(&blk->vdev);
 		return false;
 	}
+	blk->queue_state[q].in_flight++;
 	if (submit_request(req)) {
 		/* Back to the ring until earlier requests make room (they are in flight). */
+		blk->queue_state[q].in_flight--;
 		virtq_unpop(vq, 1);
 		free_request(blk, req);
 		blk->stalled = true;
@@ -404,7 +416,20 @@ static void blk_queue_notify(struct virtio_dev *vdev, unsigned q)
 	while (take_request(blk, q))
 		;
 	blk->be->ops->submit(blk->be->ctx);
+	struct blk_queue_state *qs = &blk->queue_state[q];
+	/* Requests completed inside submit() may have left the queue idle: it was armed when found empty. */
+	qs->kicks_held = qs->in_flight > 0 && blk->vdev.queues[q].ready;
+	if (qs->kicks_held)
+		virtq_hold_kicks(&blk->vdev.queues[q]);
 	signal_queues(blk);
+}
+
+/* What the driver added without a kick while requests were in flight. */
+static void take_unkicked(struct virtio_blk *blk)
+{
+	for (unsigned q = 0; q < blk->vdev.nr_queues; q++)
+		if (blk->queue_state[q].kicks_held)
+			blk_queue_notify(&blk->vdev, q);
 }
 
 /* After completions: interrupts, and the requests left in the rings for want of room (but queue skip's). */
@@ -425,6 +450,8 @@ void virtio_blk_complete_io(void *opaque)
 
 	pthread_mutex_lock(&blk->vdev.lock);
 	blk->be->ops->reap(blk->be->ctx);
+	if (virtio_driver_ok(&blk->vdev))
+		take_unkicked(blk);
 	after_completions(blk, blk->vdev.nr_queues);
 	pthread_mutex_unlock(&blk->vdev.lock);
 }
@@ -463,7 +490,8 @@ static void blk_queue_reset(struct virtio_dev *vdev, unsigned q)
 	struct virtio_blk *blk = vdev->device;
 
 	blk->be->ops->drain(blk->be->ctx);
-	blk->signal_pending[q] = false;
+	blk->queue_state[q].signal_pending = false;
+	blk->queue_state[q].kicks_held = false;
 	after_completions(blk, q);
 }
 
@@ -472,7 +500,7 @@ static void blk_reset(struct virtio_dev *vdev)
 	struct virtio_blk *blk = vdev->device;
 
 	blk->be->ops->drain(blk->be->ctx);
-	memset(blk->signal_pending, 0, vdev->nr_queues * sizeof(bool));
+	memset(blk->queue_state, 0, vdev->nr_queues * sizeof(blk->queue_state[0]));
 	blk->config.writeback = blk->be->write_cache;
 	blk->be->ops->set_write_cache(blk->be->ctx, blk->config.writeback);
 	blk->stalled = false;
@@ -526,11 +554,11 @@ struct virtio_blk *virtio_blk_create(const struct platform *p, const struct bloc
 		return NULL;
 	blk->be = be;
 	blk->max_requests = nr_queues * VIRTIO_QUEUE_MAX_SIZE;
-	blk->signal_pending = calloc(nr_queues, sizeof(bool));
-	if (!blk->signal_pending ||
+	blk->queue_state = calloc(nr_queues, sizeof(blk->queue_state[0]));
+	if (!blk->queue_state ||
 	    virtio_dev_init(&blk->vdev, &blk_ops, blk, p->mem, blk_features(be), nr_queues) < 0 ||
 	    (p->loop && be->ops->watch(be->ctx, p->loop, virtio_blk_complete_io, blk) < 0)) {
-		free(blk->signal_pending);
+		free(blk->queue_state);
 		free(blk);
 		return NULL;
 	}
@@ -556,6 +584,6 @@ void virtio_blk_destroy(struct virtio_blk *blk)
 		next = c->next;
 		free(c);
 	}
-	free(blk->signal_pending);
+	free(blk->queue_state);
 	free(blk);
 }

@@ -18,6 +18,7 @@
 #define AVAIL_IDX 1
 #define AVAIL_RING 2
 #define USED_FLAGS 0
+#define USED_F_NO_NOTIFY 1
 #define USED_IDX 1
 
 static size_t desc_bytes(uint16_t size)
@@ -222,7 +223,24 @@ bool virtq_arm_kick(struct virtqueue *vq)
 	 * must not stand between the driver and its next kick. */
 	if (vq->event_idx)
 		__atomic_store_n(avail_event(vq), idx, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&vq->used[USED_FLAGS], 0, __ATOMIC_RELEASE);
 	/* A buffer added before the driver saw avail_event would get no kick. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return load16(&vq->avail[AVAIL_IDX]) != idx;
+}
+
+/*
+ * avail_event just behind the entries the device has taken: the driver only
+ * kicks when its index passes avail_event from below (2.7.10), and it can
+ * never be more than a ring ahead of last_avail, so it never does.
+ */
+void virtq_hold_kicks(struct virtqueue *vq)
+{
+	if (!vq->ready)
+		return;
+	if (vq->event_idx)
+		__atomic_store_n(avail_event(vq), (uint16_t)(vq->last_avail - 1), __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&vq->used[USED_FLAGS], USED_F_NO_NOTIFY, __ATOMIC_RELEASE);
 }

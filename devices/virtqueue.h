@@ -70,5 +70,8 @@ bool virtq_should_interrupt(struct virtqueue *vq);
 /* With EVENT_IDX: ask for a kick when the driver adds its next buffer (even if the
  * device left earlier ones in the ring); true if one was added meanwhile. */
 bool virtq_arm_kick(struct virtqueue *vq);
+/* No kicks until the next virtq_arm_kick(): for a device that looks at the ring
+ * again by itself (when buffers it has in flight complete). */
+void virtq_hold_kicks(struct virtqueue *vq);
 
 #endif

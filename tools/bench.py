@@ -7,10 +7,11 @@ iperf3, and build/disk-iops from firmware/linux) once per device, under
 vmm and with --vs-qemu under qemu-system-x86_64 -enable-kvm with the
 equivalent device, alternating, and runs:
 
-  virtio-blk, nvme   4 KiB random reads and writes at QD1 and QD32, 128 KiB
-                     sequential reads and writes at QD4, O_DIRECT in the
-                     guest, on one image of random bytes (cache=none where
-                     the image's file system takes O_DIRECT, else writeback)
+  virtio-blk, nvme   4 KiB random reads at QD1, QD16 and QD32, 4 KiB random
+                     writes at QD1 and QD32, 128 KiB sequential reads and
+                     writes at QD4, O_DIRECT in the guest, on one image of
+                     random bytes (cache=none where the image's file system
+                     takes O_DIRECT, else writeback)
   virtio-net, e1000  TCP streams host -> guest and guest -> host (iperf3),
                      64-byte UDP host -> guest, and TCP request/response
                      latency (one byte each way), over a tap in a network
@@ -28,7 +29,8 @@ nested test machine (tools/testvm.py) and the output says so.
 
   bench.py [--devices virtio-blk,nvme,virtio-net,e1000,boot] [--vs-qemu]
            [--runs N] [--seconds S] [--quick] [--json FILE|-] [--plot FILE.png]
-           [--vmm build/vmm]
+           [--markdown FILE.md] [--vmm build/vmm]
+  bench.py --report FILE.json [--plot FILE.png] [--markdown FILE.md]
 """
 import argparse
 import glob
@@ -48,9 +50,11 @@ REASONS = ["exits", "io_exits", "mmio_exits", "halt_exits", "irq_exits", "irq_wi
            "signal_exits", "hypercalls", "irq_injections"]
 DEVICES = ["virtio-blk", "nvme", "virtio-net", "e1000", "boot"]
 STORAGE = [  # name, mode, block bytes, queue depth
-    ("randread-4k-qd1", "randread", 4096, 1), ("randread-4k-qd32", "randread", 4096, 32),
+    ("randread-4k-qd1", "randread", 4096, 1), ("randread-4k-qd16", "randread", 4096, 16),
+    ("randread-4k-qd32", "randread", 4096, 32),
     ("randwrite-4k-qd1", "randwrite", 4096, 1), ("randwrite-4k-qd32", "randwrite", 4096, 32),
     ("read-128k", "read", 131072, 4), ("write-128k", "write", 131072, 4)]
+STORAGE_NAMES = [w[0] for w in STORAGE]
 NETWORK = ["tcp-rx", "tcp-tx", "udp-rx", "tcp-rr"]
 NS, TAP = "vmmbench", "vmmbench0"
 HOST_IP, GUEST_IP, MAC = "10.0.5.1", "10.0.5.15", "52:54:00:12:35:01"
@@ -315,9 +319,17 @@ def in_namespace_rr(seconds):
 
 
 def iperf(seconds, *extra):
-    out = sh(*in_ns("iperf3", "-c", GUEST_IP, "-t", str(seconds), "-J", "--connect-timeout", "5000", *extra),
-             check=False, timeout=seconds + 30)
-    return json.loads(out) if out.strip().startswith("{") else {}
+    """iperf3's JSON report; a server still closing the previous test says it is busy, so try again."""
+    error = "no output"
+    for _ in range(3):
+        out = sh(*in_ns("iperf3", "-c", GUEST_IP, "-t", str(seconds), "-J", "--connect-timeout", "5000", *extra),
+                 check=False, timeout=seconds + 30)
+        report = json.loads(out) if out.strip().startswith("{") else {}
+        if "end" in report and not report.get("error"):
+            return report
+        error = report.get("error", error)
+        time.sleep(1)
+    raise RuntimeError(f"iperf3 {' '.join(extra)}: {error}")
 
 
 def network_workload(name, seconds):
@@ -331,7 +343,7 @@ def network_workload(name, seconds):
         return got / max(s.get("seconds", seconds), 1e-9) / 1e3, "k packets/s", got, {"lost_percent": s.get("lost_percent")}
     lat = sorted(in_namespace_rr(seconds))
     if not lat:
-        return 0, "us", 0, {}
+        raise RuntimeError("tcp-rr: no round trip with the guest's echo server")
     return statistics.mean(lat), "us", len(lat), {"p50_us": lat[len(lat) // 2], "p99_us": lat[int(len(lat) * 0.99)]}
 
 
@@ -374,6 +386,18 @@ def boot_run(g):
 
 
 def one_run(hv, device, args, files, work, machine="q35"):
+    """A run, and a second one if the first failed (the nested machine's emulated AMD-V now and then
+    triple-faults a guest); the first failure stays in the run as retried_after."""
+    run = one_attempt(hv, device, args, files, work, machine)
+    if run.get("error"):
+        progress(f"bench: trying {run['hypervisor']} {device} once more")
+        first = run["error"]
+        run = one_attempt(hv, device, args, files, work, machine)
+        run["retried_after"] = first
+    return run
+
+
+def one_attempt(hv, device, args, files, work, machine):
     kernel, initrds, image, cache = files
     console = os.path.join(work, f"console-{hv}-{device}")
     kind = "storage" if device in ("virtio-blk", "nvme") else "network" if device in ("virtio-net", "e1000") else "boot"
@@ -435,6 +459,9 @@ def summarize(runs):
     return rows
 
 
+RATE_FORMAT = {"IOPS": ".0f", "Gbit/s": ".3f", "k packets/s": ".1f", "us": ".0f"}
+
+
 def fmt(m, spec=".0f"):
     return "-" if not m else f"{m[0]:{spec}}" if m[1] == m[2] else f"{m[0]:{spec}} ({m[1]:{spec}}-{m[2]:{spec}})"
 
@@ -446,7 +473,7 @@ def print_table(rows):
         if r["device"] == "boot":
             continue
         p50, p99 = r["p50_us"], r["p99_us"]
-        print(f"{r['device']:10} {r['workload']:17} {r['hypervisor']:11} {fmt(r['rate'], '.3g'):>28} {r['unit']:11} "
+        print(f"{r['device']:10} {r['workload']:17} {r['hypervisor']:11} {fmt(r['rate'], RATE_FORMAT.get(r['unit'], '.3g')):>28} {r['unit']:11} "
               f"{(f'{p50[0]:.0f}' if p50 else '-'):>8} {(f'{p99[0]:.0f}' if p99 else '-'):>8} "
               f"{r['exits']:7.3f} {r['user_exits']:6.3f} {r['interrupts'][0]:6.3f} {r['cpu_us'][0]:7.1f}")
     boots = [r for r in rows if r["device"] == "boot"]
@@ -507,6 +534,106 @@ def plot(rows, path):
     return r.returncode == 0
 
 
+def ratio(a, b):
+    return a / b if a and b else None
+
+
+def rate_of(rows, hv, device, workload):
+    r = next((r for r in rows if (r["hypervisor"], r["device"], r["workload"]) == (hv, device, workload)), None)
+    return r
+
+
+def markdown(result, rows):
+    """docs/benchmarks.md's figures: a table per device, vmm beside QEMU, the boot table and the goals."""
+    out = [f"Measured {result.get('date', '?')} on the {result['where']}: {result.get('machine', '?')}. "
+           f"{result['runs_per_config']} run(s) of {result['seconds']} s per workload and VMM, alternating; "
+           f"medians, the range in brackets; disks cache={result['cache']}. Per operation: VM exits "
+           "(all KVM counted; those that reached the VMM), injected interrupts, the VMM process's CPU.", ""]
+    retried = [r for r in result["runs"] if r.get("retried_after")]
+    failed = [r for r in result["runs"] if r.get("error")]
+    for label, runs, key in (("Runs tried a second time", retried, "retried_after"), ("Runs that failed", failed, "error")):
+        if runs:
+            out += [f"{label}: " + "; ".join(f"{r['hypervisor']} {r['device']} (round {r.get('round', 1)}: "
+                                            f"{first_line(r[key])})" for r in runs) + ".", ""]
+    if result.get("failed_rounds"):
+        out += [f"Rounds lost to the nested machine: {', '.join(map(str, result['failed_rounds']))}.", ""]
+    for device in DEVICES[:4]:
+        workloads = [w for w in (STORAGE_NAMES if device in ("virtio-blk", "nvme") else NETWORK)
+                     if any(r["device"] == device and r["workload"] == w for r in rows)]
+        if not workloads:
+            continue
+        out += [f"#### {device}", "", "| workload | VMM | rate | vmm / QEMU | p50 / p99 us | exits | to VMM | "
+                "interrupts | CPU us |", "|---|---|---|---|---|---|---|---|---|"]
+        for w in workloads:
+            for hv in ("vmm", "qemu"):
+                r = rate_of(rows, hv, device, w)
+                if not r or not r["rate"]:
+                    continue
+                q = rate_of(rows, "qemu", device, w)
+                better = ratio(r["rate"][0], q["rate"][0] if q and q["rate"] else None)
+                if better and r["unit"] == "us":
+                    better = 1 / better   # a latency: QEMU's over vmm's
+                shown = f"{better:.2f}x" if hv == "vmm" and better else ""
+                lat = f"{r['p50_us'][0]:.0f} / {r['p99_us'][0]:.0f}" if r["p50_us"] and r["p99_us"] else "-"
+                out.append(f"| {w} | {hv} | {fmt(r['rate'], RATE_FORMAT.get(r['unit'], '.3g'))} {r['unit']} | {shown} | {lat} | "
+                           f"{r['exits']:.3f} | {r['user_exits']:.3f} | {r['interrupts'][0]:.3f} | {r['cpu_us'][0]:.0f} |")
+        out.append("")
+    boots = [r for r in rows if r["device"] == "boot"]
+    if boots:
+        out += ["#### boot", "", "| VMM | first instruction ms | /init ms | power-off ms | "
+                "KiB beyond guest RAM, peak | at power-off |", "|---|---|---|---|---|---|"]
+        for r in boots:
+            out.append(f"| {r['hypervisor']} | {fmt(r['first_instruction_ms'])} | {fmt(r['init_ms'])} | "
+                       f"{fmt(r['poweroff_ms'])} | {fmt(r['vmm_memory_kib'])} | {fmt(r['vmm_memory_now_kib'])} |")
+        out.append("")
+    out += ["#### Goals", "", "| goal | measured | met |", "|---|---|---|"]
+    out += [f"| {g} | {m} | {'yes' if ok else 'no'} |" for g, m, ok in goals(rows)]
+    return "\n".join(out) + "\n"
+
+
+def first_line(error):
+    """What went wrong, without the console that follows it."""
+    lines = error.strip().splitlines()
+    crash = next((line for line in lines if line.startswith("vmm: ")), None)
+    return (lines[0] if lines else "?")[:160] + (f"; {crash}" if crash else "")
+
+
+def goals(rows):
+    """(goal, what this run measured, met) for the goals of docs/benchmarks.md."""
+    found = []
+    slower = []
+    for r in rows:
+        q = rate_of(rows, "qemu", r["device"], r["workload"]) if r["hypervisor"] == "vmm" else None
+        if r["device"] == "boot" or not q or not r["rate"] or not q["rate"]:
+            continue
+        x = ratio(r["rate"][0], q["rate"][0])
+        x = 1 / x if r["unit"] == "us" else x
+        slower += [(x, f"{r['device']} {r['workload']}")] if x < 1 else []
+        found.append(x)
+    if found:
+        worst = min(slower) if slower else None
+        found_text = f"{len(found) - len(slower)} of {len(found)} at or above 1.0x" + \
+            (f"; below: {', '.join(f'{n} {x:.2f}x' for x, n in sorted(slower))}" if slower else "")
+        found = [("vmm ≥ 1.0x QEMU on every device workload", found_text, worst is None)]
+    vmm_boot = rate_of(rows, "vmm", "boot", "boot")
+    for machine in ("q35", "microvm"):
+        q = rate_of(rows, f"qemu-{machine}", "boot", "boot")
+        if vmm_boot and q and vmm_boot["init_ms"] and q["init_ms"]:
+            x = q["init_ms"][0] / vmm_boot["init_ms"][0]
+            found.append((f"boot to /init ≥ 1.5x QEMU ({machine})", f"{x:.2f}x", x >= 1.5))
+        for key, when in (("vmm_memory_kib", "peak"), ("vmm_memory_now_kib", "at power-off")):
+            if vmm_boot and q and vmm_boot[key] and q[key]:
+                x = vmm_boot[key][0] / q[key][0]
+                found.append((f"memory beyond guest RAM ≤ 1/10 of QEMU's ({machine}, {when})",
+                              f"{vmm_boot[key][0]:.0f} KiB against {q[key][0]:.0f}: {x:.2f}x", x <= 0.1))
+    for device, workload, limit in (("virtio-blk", "randread-4k-qd32", 0.05), ("nvme", "randread-4k-qd16", 0.2)):
+        r = rate_of(rows, "vmm", device, workload)
+        if r:
+            found.append((f"{device} exits per I/O ≤ {limit} ({workload})",
+                          f"{r['exits']:.3f} (to the VMM {r['user_exits']:.3f})", r["exits"] <= limit))
+    return found
+
+
 # ---- Where to run ----
 
 def has_hardware_kvm():
@@ -514,21 +641,43 @@ def has_hardware_kvm():
     return out.stdout.startswith("host")
 
 
-def run_nested(argv):
-    """Runs this script in the nested test machine and returns its JSON (files made there vanish)."""
+def run_nested(argv, rounds):
+    """Runs this script in the nested test machine, one boot of it per round so that the emulator
+    failing (testvm.py tries a round twice) costs a round, and returns the rounds' JSON merged."""
     cleaned, skip = [], False
     for a in argv:
         if skip:
             skip = False
             continue
-        if a in ("--json", "--plot"):
+        if a in ("--json", "--plot", "--markdown"):
             skip = True
             continue
-        if a.startswith("--json=") or a.startswith("--plot="):
+        if a.startswith(("--json=", "--plot=", "--markdown=")):
             continue
         cleaned.append(a)
+    merged, failed = None, []
+    for n in range(rounds):
+        progress(f"bench: round {n + 1} of {rounds}")
+        found = nested_round([*cleaned, "--runs", "1"])
+        if not found:
+            failed.append(n + 1)
+            continue
+        for run in found["runs"]:
+            run["round"] = n + 1
+        if merged is None:
+            merged = found
+            merged["runs_per_config"] = rounds
+        else:
+            merged["runs"] += found["runs"]
+    if merged is None:
+        sys.exit("bench: every round in the nested test machine failed")
+    merged["failed_rounds"] = failed
+    return merged
+
+
+def nested_round(argv):
     cmd = [os.path.join(HERE, "testvm.py"), "exec", "--", sys.executable, os.path.abspath(__file__), "--inside",
-           "--json", "-", *cleaned]
+           "--json", "-", *argv]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     found = None
     # The nested machine's console carries the inner run's progress and, last, its JSON.
@@ -539,7 +688,8 @@ def run_nested(argv):
             sys.stderr.write(line)
     proc.wait()
     if not found:
-        sys.exit(f"bench: the run in the nested test machine failed (status {proc.returncode})")
+        progress(f"bench: the round in the nested test machine failed (status {proc.returncode})")
+        return None
     return json.loads(found)
 
 
@@ -570,7 +720,17 @@ def run_here(args):
             subprocess.run(["ip", "netns", "del", NS], capture_output=True)
     where = "nested test machine (QEMU TCG, emulated AMD-V)" if os.environ.get("VMM_TEST_MACHINE_INSIDE") \
         else "this host's hardware-assisted KVM"
-    return {"where": where, "seconds": args.seconds, "runs_per_config": args.runs, "cache": cache, "runs": runs}
+    return {"where": where, "date": time.strftime("%Y-%m-%d"), "machine": machine_description(), "seconds": args.seconds,
+            "runs_per_config": args.runs, "cache": cache, "runs": runs}
+
+
+def machine_description():
+    """What the figures were measured on: CPUs, memory, kernel, QEMU."""
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    mem = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    qemu = sh("qemu-system-x86_64", "--version", check=False).split("\n")[0] if shutil.which("qemu-system-x86_64") \
+        else "no QEMU"
+    return f"{os.cpu_count()} x {cpu}, {mem >> 20} GiB, Linux {os.uname().release}, {qemu}"
 
 
 def setup_namespace():
@@ -595,6 +755,8 @@ def parse(argv):
     ap.add_argument("--vmm-arg", action="append", default=[], help="an extra option for vmm run")
     ap.add_argument("--json", help="every run's figures as JSON to this file, or - for stdout")
     ap.add_argument("--plot", help="a PNG chart of the medians (gnuplot)")
+    ap.add_argument("--markdown", help="the medians, ratios and goals as Markdown tables (docs/benchmarks.md)")
+    ap.add_argument("--report", metavar="FILE.json", help="no runs: report the runs of an earlier --json FILE")
     ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.vmm = os.path.realpath(args.vmm)
@@ -611,12 +773,29 @@ def parse(argv):
     return args
 
 
-def main(argv):
-    args = parse(argv)
+def measure(args, argv):
     if not os.access(args.vmm, os.X_OK) or not os.access(args.iops, os.X_OK):
         sys.exit(f"bench: {args.vmm} or {args.iops} is missing: build first (cmake --build build)")
     inside = args.inside or os.environ.get("VMM_TEST_MACHINE_INSIDE")
-    result = run_here(args) if inside or has_hardware_kvm() else run_nested(argv)
+    result = run_here(args) if inside or has_hardware_kvm() else run_nested(argv, args.runs)
+    result["command"] = " ".join(["vmm bench", *argv])
+    return result
+
+
+def load_report(path):
+    try:
+        with open(path) as f:
+            result = json.load(f)
+        if not isinstance(result.get("runs"), list):
+            raise ValueError("no runs")
+        return result
+    except (OSError, ValueError) as e:
+        sys.exit(f"bench: {path}: not a vmm bench JSON file ({e})")
+
+
+def main(argv):
+    args = parse(argv)
+    result = load_report(args.report) if args.report else measure(args, argv)
     rows = summarize(result["runs"])
     result["summary"] = rows
     if args.inside:
@@ -632,8 +811,12 @@ def main(argv):
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)
     failed = [f"{r['hypervisor']} {r['device']}" for r in result["runs"] if r.get("error")]
+    failed += [f"round {n} (the nested machine failed twice)" for n in result.get("failed_rounds", [])]
     if failed:
         progress(f"bench: runs that failed: {', '.join(failed)}")
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown(result, rows))
     if args.plot and not plot(rows, args.plot):
         return 1
     return 1 if failed else 0

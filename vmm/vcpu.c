@@ -299,7 +299,8 @@ static void handle_exit(struct vcpu *v)
 		request_stop(v, VMM_EXIT_OK, "guest halted");
 		break;
 	case KVM_EXIT_SHUTDOWN:
-		request_stop(v, VMM_EXIT_GUEST_CRASH, "guest triple fault (KVM_EXIT_SHUTDOWN)");
+		snprintf(msg, sizeof(msg), "vcpu%u: guest triple fault (KVM_EXIT_SHUTDOWN)", v->id);
+		request_stop(v, VMM_EXIT_GUEST_CRASH, msg);
 		break;
 	case KVM_EXIT_SYSTEM_EVENT:
 		handle_system_event(v);

@@ -13,7 +13,7 @@ status=0
 python3 - "$work/bench.json" <<'PY' || fail "the JSON does not hold what every device should measure"
 import json, sys
 d = json.load(open(sys.argv[1]))
-storage = ["randread-4k-qd1", "randread-4k-qd32", "randwrite-4k-qd1", "randwrite-4k-qd32", "read-128k", "write-128k"]
+storage = ["randread-4k-qd1", "randread-4k-qd16", "randread-4k-qd32", "randwrite-4k-qd1", "randwrite-4k-qd32", "read-128k", "write-128k"]
 network = ["tcp-rx", "tcp-tx", "udp-rx", "tcp-rr"]
 want = {"virtio-blk": storage, "nvme": storage, "virtio-net": network, "e1000": network}
 bad = []

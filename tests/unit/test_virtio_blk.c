@@ -370,6 +370,61 @@ START_TEST(test_config_space)
 }
 END_TEST
 
+/* The driver's kick test (vring_need_event, 2.7.10): adding entries old..new-1. */
+static bool driver_would_kick(uint16_t old, uint16_t new_idx)
+{
+	uint16_t event = *(uint16_t *)((uint8_t *)fake_used(&g) + 4 + 8 * g.size);
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+/*
+ * EVENT_IDX: while requests are in flight the driver is asked for no kick,
+ * and what it adds meanwhile is taken when they complete; an idle queue
+ * asks for the next kick again.
+ */
+START_TEST(test_no_kicks_while_in_flight)
+{
+	stop();
+	start(false, 1u << 29);   /* VIRTIO_F_EVENT_IDX */
+	disk.hold = true;
+	fake_publish(&g, build(0, T_IN, 0, BUF_GPA, 4096, true));
+	virtio_queue_notify(vdev, 0);
+	ck_assert_uint_eq(disk.inflight, 1);
+	ck_assert(!driver_would_kick(1, 2));
+	fake_publish(&g, build(1, T_IN, 8, BUF_GPA + 0x1000, 4096, true));
+	fake_publish(&g, build(2, T_IN, 16, BUF_GPA + 0x2000, 4096, true));
+	ck_assert(!driver_would_kick(1, 3));
+	/* The first completes: the two added without a kick go to the backend. */
+	mem_block_complete(&disk, 1);
+	virtio_blk_complete_io(blk);
+	ck_assert_uint_eq(fake_used_pending(&g), 1);
+	ck_assert_uint_eq(disk.inflight, 2);
+	ck_assert(!driver_would_kick(3, 4));
+	wait_used(3);
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert_uint_eq(status_of(i), 0);
+	/* Idle: the next request is kicked. */
+	ck_assert(driver_would_kick(3, 4));
+}
+END_TEST
+
+/* Without EVENT_IDX the same is said with VIRTQ_USED_F_NO_NOTIFY. */
+START_TEST(test_no_notify_while_in_flight)
+{
+	disk.hold = true;
+	fake_publish(&g, build(0, T_IN, 0, BUF_GPA, 4096, true));
+	virtio_queue_notify(vdev, 0);
+	ck_assert_uint_eq(fake_used(&g)[0] & 1, 1);
+	fake_publish(&g, build(1, T_IN, 8, BUF_GPA + 0x1000, 4096, true));
+	mem_block_complete(&disk, 1);
+	virtio_blk_complete_io(blk);
+	ck_assert_uint_eq(disk.inflight, 1);
+	wait_used(2);
+	ck_assert_uint_eq(status_of(1), 0);
+	ck_assert_uint_eq(fake_used(&g)[0] & 1, 0);
+}
+END_TEST
+
 START_TEST(test_second_queue)
 {
 	stop();
@@ -408,6 +463,8 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, test_wce_toggle);
 	tcase_add_test(tc, test_config_space);
 	tcase_add_test(tc, test_second_queue);
+	tcase_add_test(tc, test_no_kicks_while_in_flight);
+	tcase_add_test(tc, test_no_notify_while_in_flight);
 	suite_add_tcase(s, tc);
 	return s;
 }
