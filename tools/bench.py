@@ -543,10 +543,18 @@ def rate_of(rows, hv, device, workload):
     return r
 
 
+def runs_made(result):
+    """Runs per device and VMM that the JSON holds (rounds lost to the nested machine are not)."""
+    counts = {}
+    for r in result["runs"]:
+        counts[(r["hypervisor"], r["device"])] = counts.get((r["hypervisor"], r["device"]), 0) + 1
+    return max(counts.values(), default=0)
+
+
 def markdown(result, rows):
     """docs/benchmarks.md's figures: a table per device, vmm beside QEMU, the boot table and the goals."""
     out = [f"Measured {result.get('date', '?')} on the {result['where']}: {result.get('machine', '?')}. "
-           f"{result['runs_per_config']} run(s) of {result['seconds']} s per workload and VMM, alternating; "
+           f"{runs_made(result)} run(s) of {result['seconds']} s per workload and VMM, alternating; "
            f"medians, the range in brackets; disks cache={result['cache']}. Per operation: VM exits "
            "(all KVM counted; those that reached the VMM), injected interrupts, the VMM process's CPU.", ""]
     retried = [r for r in result["runs"] if r.get("retried_after")]
@@ -666,12 +674,12 @@ def run_nested(argv, rounds):
             run["round"] = n + 1
         if merged is None:
             merged = found
-            merged["runs_per_config"] = rounds
         else:
             merged["runs"] += found["runs"]
     if merged is None:
         sys.exit("bench: every round in the nested test machine failed")
     merged["failed_rounds"] = failed
+    merged["runs_per_config"] = rounds - len(failed)
     return merged
 
 
@@ -801,7 +809,7 @@ def main(argv):
     if args.inside:
         print(json.dumps(result))   # for the run outside, which reports
         return 0
-    print(f"vmm bench on {result['where']}; {result['runs_per_config']} run(s) of {result['seconds']} s per "
+    print(f"vmm bench on {result['where']}; {runs_made(result)} run(s) of {result['seconds']} s per "
           f"workload; disks cache={result['cache']}; per op: VM exits (all; to user space), injected interrupts, "
           "VMM CPU")
     print_table(rows)
