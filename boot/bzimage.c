@@ -9,7 +9,6 @@
 
 #include <asm/bootparam.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "decompress.h"
@@ -106,24 +105,26 @@ static int parse(const struct memmap *map, const uint8_t *img, size_t len, struc
 		.entry64 = load + ENTRY64_OFFSET, .end = load + footprint,
 		.initrd_addr_max = h.initrd_addr_max,
 		.cmdline_size = h.cmdline_size,
-		.kernel = img + setup_bytes, .kernel_len = kernel_bytes,
+		.kernel_offset = setup_bytes, .kernel_len = kernel_bytes,
 		.payload = img + setup_bytes + h.payload_offset, .payload_len = h.payload_length,
 	};
 	return 0;
 }
 
+/* The ELF kernel goes from the decompressor to its segments' places, a window at a time. */
 static int load_decompressed(const struct guest_mem *gm, const struct memmap *map, struct bzimage *k,
 			     struct vmm_error *err)
 {
-	uint8_t *elf;
-	size_t elf_len;
 	struct elf_image image;
+	struct elf_stream *elf = elf_stream_open(gm, map, err);
 
-	if (decompress(k->payload, k->payload_len, &elf, &elf_len, err) < 0)
+	if (!elf)
 		return -1;
-	int ret = elf_load(gm, map, elf, elf_len, &image, err);
-	free(elf);
-	if (ret < 0)
+	if (decompress(k->payload, k->payload_len, elf_stream_write, elf, err) < 0) {
+		elf_stream_close(elf, NULL);
+		return -1;
+	}
+	if (elf_stream_close(elf, &image) < 0)
 		return -1;
 	k->entry64 = image.entry;
 	if (image.end > k->end)
@@ -131,15 +132,18 @@ static int load_decompressed(const struct guest_mem *gm, const struct memmap *ma
 	return 0;
 }
 
-int bzimage_load(const struct guest_mem *gm, const struct memmap *map, const uint8_t *img, size_t len,
+int bzimage_load(const struct guest_mem *gm, const struct memmap *map, const struct boot_blob *file,
 		 enum bzimage_decompress how, struct bzimage *out, struct vmm_error *err)
 {
-	if (parse(map, img, len, out, err) < 0)
+	if (parse(map, file->data, file->len, out, err) < 0)
 		return -1;
 	if (how == BZIMAGE_DECOMPRESS_VMM)
 		return load_decompressed(gm, map, out, err);
-	if (guest_mem_write(gm, out->load_addr, out->kernel, out->kernel_len) < 0)
+	uint8_t *dst = guest_mem_ptr(gm, out->load_addr, out->kernel_len);
+	if (!dst)
 		return vmm_fail(err, VMM_EXIT_USAGE, "bzImage does not fit in guest RAM");
+	if (boot_blob_copy(file, out->kernel_offset, dst, out->kernel_len) < 0)
+		return vmm_fail(err, VMM_EXIT_USAGE, "bzImage: cannot read its kernel from the file");
 	return 0;
 }
 

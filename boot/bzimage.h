@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blob.h"
 #include "error.h"
 #include "guest_mem.h"
 #include "memmap.h"
@@ -34,7 +35,7 @@ struct bzimage {
 	uint64_t end;                /* load_addr + init_size: the kernel's footprint */
 	uint64_t initrd_addr_max;    /* highest byte an initrd may occupy */
 	uint32_t cmdline_size;       /* longest command line, without the NUL */
-	const uint8_t *kernel;       /* the protected-mode kernel, in img */
+	size_t kernel_offset;        /* the protected-mode kernel, in the file */
 	size_t kernel_len;
 	const uint8_t *payload;      /* the compressed ELF kernel inside it */
 	size_t payload_len;
@@ -45,7 +46,7 @@ struct bzimage {
  * (the guest decompresses it), or the ELF kernel vmm decompressed from the
  * payload, at the physical addresses its program headers give.
  */
-int bzimage_load(const struct guest_mem *gm, const struct memmap *map, const uint8_t *img, size_t len,
+int bzimage_load(const struct guest_mem *gm, const struct memmap *map, const struct boot_blob *file,
 		 enum bzimage_decompress how, struct bzimage *out, struct vmm_error *err);
 
 struct linux_boot_info {

@@ -1,5 +1,5 @@
 /*
- * Streaming decompression into a growing buffer with liblzma (.xz), zlib
+ * Streaming decompression through a fixed window with liblzma (.xz), zlib
  * (gzip) and libzstd (zstd frames), the formats Linux kernels are
  * commonly compressed with.
  */
@@ -12,26 +12,24 @@
 #include <zlib.h>
 #include <zstd.h>
 
+/* The window the decompressor fills, and where each filled part goes. */
 struct output {
 	uint8_t *buf;
-	size_t len, size;
+	uint64_t total;
+	decompress_sink sink;
+	void *ctx;
+	bool stopped;   /* by the sink, or by DECOMPRESS_MAX */
 };
 
-/* Makes room for more output; false when the limit or memory runs out. */
-static bool grow(struct output *o, size_t hint)
+/* Hands the window's first n bytes to the sink; false when decompression must stop. */
+static bool emit(struct output *o, size_t n)
 {
-	size_t want = o->size ? o->size * 2 : (hint < 1024 * 1024 ? 1024 * 1024 : hint * 4);
-
-	if (o->size >= DECOMPRESS_MAX)
-		return false;
-	if (want > DECOMPRESS_MAX)
-		want = DECOMPRESS_MAX;
-	uint8_t *b = realloc(o->buf, want);
-	if (!b)
-		return false;
-	o->buf = b;
-	o->size = want;
-	return true;
+	if (n == 0)
+		return true;
+	o->total += n;
+	if (o->total > DECOMPRESS_MAX || o->sink(o->ctx, o->buf, n) < 0)
+		o->stopped = true;
+	return !o->stopped;
 }
 
 static int unxz(const uint8_t *in, size_t len, struct output *o)
@@ -42,15 +40,14 @@ static int unxz(const uint8_t *in, size_t len, struct output *o)
 	s.next_in = in;
 	s.avail_in = len;
 	while (r == LZMA_OK) {
-		if (o->len == o->size && !grow(o, len))
-			break;
-		s.next_out = o->buf + o->len;
-		s.avail_out = o->size - o->len;
+		s.next_out = o->buf;
+		s.avail_out = DECOMPRESS_WINDOW;
 		r = lzma_code(&s, LZMA_FINISH);
-		o->len = o->size - s.avail_out;
+		if (!emit(o, DECOMPRESS_WINDOW - s.avail_out))
+			break;
 	}
 	lzma_end(&s);
-	return r == LZMA_STREAM_END ? 0 : -1;
+	return r == LZMA_STREAM_END && !o->stopped ? 0 : -1;
 }
 
 static int gunzip(const uint8_t *in, size_t len, struct output *o)
@@ -59,19 +56,16 @@ static int gunzip(const uint8_t *in, size_t len, struct output *o)
 	int r = len <= UINT32_MAX ? inflateInit2(&s, 16 + MAX_WBITS) : Z_DATA_ERROR;
 
 	while (r == Z_OK) {
-		if (o->len == o->size && !grow(o, len))
-			break;
-		size_t room = o->size - o->len;
-		s.next_out = o->buf + o->len;
-		s.avail_out = room > UINT32_MAX ? UINT32_MAX : (uInt)room;
-		uInt before = s.avail_out;
+		s.next_out = o->buf;
+		s.avail_out = DECOMPRESS_WINDOW;
 		r = inflate(&s, Z_FINISH);
-		o->len += before - s.avail_out;
+		if (!emit(o, DECOMPRESS_WINDOW - s.avail_out))
+			break;
 		if (r == Z_BUF_ERROR && s.avail_out == 0)
 			r = Z_OK;   /* only out of room */
 	}
 	inflateEnd(&s);
-	return r == Z_STREAM_END ? 0 : -1;
+	return r == Z_STREAM_END && !o->stopped ? 0 : -1;
 }
 
 static int unzstd(const uint8_t *in, size_t len, struct output *o)
@@ -84,19 +78,18 @@ static int unzstd(const uint8_t *in, size_t len, struct output *o)
 		return -1;
 	ZSTD_initDStream(d);
 	while (r != 0 && !ZSTD_isError(r)) {
-		if (o->len == o->size && !grow(o, len))
-			break;
-		ZSTD_outBuffer dst = { o->buf, o->size, o->len };
+		ZSTD_outBuffer dst = { o->buf, DECOMPRESS_WINDOW, 0 };
 		r = ZSTD_decompressStream(d, &dst, &src);
-		o->len = dst.pos;
+		if (!emit(o, dst.pos))
+			break;
 		if (r != 0 && src.pos == len && dst.pos < dst.size)
 			break;   /* truncated: all input used, room left, frame unfinished */
 	}
 	ZSTD_freeDStream(d);
-	return r == 0 ? 0 : -1;
+	return r == 0 && !o->stopped ? 0 : -1;
 }
 
-int decompress(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len, struct vmm_error *err)
+int decompress(const uint8_t *in, size_t len, decompress_sink sink, void *ctx, struct vmm_error *err)
 {
 	static const struct {
 		const char *name;
@@ -112,15 +105,17 @@ int decompress(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len, st
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		if (len < formats[i].magic_len || memcmp(in, formats[i].magic, formats[i].magic_len))
 			continue;
-		struct output o = { 0 };
-		if (formats[i].run(in, len, &o) < 0) {
-			free(o.buf);
-			return vmm_fail(err, VMM_EXIT_USAGE, "the %s payload is corrupt, truncated or larger than %llu MiB",
-					formats[i].name, DECOMPRESS_MAX >> 20);
-		}
-		*out = o.buf;
-		*out_len = o.len;
-		return 0;
+		struct output o = { .buf = malloc(DECOMPRESS_WINDOW), .sink = sink, .ctx = ctx };
+		if (!o.buf)
+			return vmm_fail(err, VMM_EXIT_RUNTIME, "no memory to decompress the kernel");
+		int ret = formats[i].run(in, len, &o);
+		free(o.buf);
+		if (ret == 0)
+			return 0;
+		if (o.stopped && o.total <= DECOMPRESS_MAX)
+			return -1;   /* the sink said why */
+		return vmm_fail(err, VMM_EXIT_USAGE, "the %s payload is corrupt, truncated or larger than %llu MiB",
+				formats[i].name, DECOMPRESS_MAX >> 20);
 	}
 	return vmm_fail(err, VMM_EXIT_USAGE, "payload compression not supported by vmm (it reads xz, gzip and "
 			"zstd); use --kernel-decompress=guest");

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blob.h"
 #include "error.h"
 #include "guest_mem.h"
 #include "memmap.h"
@@ -19,7 +20,22 @@ struct elf_image {
 };
 
 /* Loads an ELF32 or ELF64 image's segments into guest RAM at and above 1 MiB. */
-int elf_load(const struct guest_mem *gm, const struct memmap *map, const uint8_t *img, size_t len,
+int elf_load(const struct guest_mem *gm, const struct memmap *map, const struct boot_blob *file,
 	     struct elf_image *out, struct vmm_error *err);
+
+/*
+ * The same for an image that arrives a part at a time (a decompressor's
+ * output, boot/decompress.h): its program headers must lie in the first
+ * ELF_STREAM_HEAD bytes, and its notes are not read (no PVH entry).
+ * elf_stream_write() is a decompress_sink; elf_stream_close() with out
+ * checks every segment was filled and frees the stream, with NULL it only
+ * frees it.
+ */
+#define ELF_STREAM_HEAD 16384
+
+struct elf_stream;
+struct elf_stream *elf_stream_open(const struct guest_mem *gm, const struct memmap *map, struct vmm_error *err);
+int elf_stream_write(void *stream, const uint8_t *data, size_t len);
+int elf_stream_close(struct elf_stream *st, struct elf_image *out);
 
 #endif

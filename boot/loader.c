@@ -10,8 +10,8 @@
 
 static int load_kernel(const struct boot_request *req, struct boot_kernel *k, struct vmm_error *err)
 {
-	if (bzimage_detect(req->kernel, req->kernel_len)) {
-		if (bzimage_load(req->mem, req->map, req->kernel, req->kernel_len, req->decompress, &k->bz, err) < 0)
+	if (bzimage_detect(req->kernel.data, req->kernel.len)) {
+		if (bzimage_load(req->mem, req->map, &req->kernel, req->decompress, &k->bz, err) < 0)
 			return -1;
 		k->kind = BOOT_ENTRY_LINUX64;
 		k->entry = k->bz.entry64;
@@ -21,7 +21,7 @@ static int load_kernel(const struct boot_request *req, struct boot_kernel *k, st
 		return 0;
 	}
 	struct pvh_image pvh;
-	if (pvh_load_elf(req->mem, req->map, req->kernel, req->kernel_len, &pvh, err) < 0)
+	if (pvh_load_elf(req->mem, req->map, &req->kernel, &pvh, err) < 0)
 		return -1;
 	*k = (struct boot_kernel){ .kind = BOOT_ENTRY_PVH, .entry = pvh.entry, .end = pvh.end,
 				   .initrd_max = UINT64_MAX, .linux_kernel = pvh.linux_kernel };
@@ -78,13 +78,16 @@ int boot_load_kernel(const struct boot_request *req, struct boot_kernel *k, stru
 		return -1;
 	}
 	k->initrd_addr = k->initrd_size = 0;
-	if (!req->initrd)
+	if (!req->initrd.data)
 		return 0;
-	k->initrd_size = req->initrd_len;
-	if (boot_place_initrd(req->map, k->end, k->initrd_max, req->initrd_len, &k->initrd_addr, err) < 0)
+	k->initrd_size = req->initrd.len;
+	if (boot_place_initrd(req->map, k->end, k->initrd_max, req->initrd.len, &k->initrd_addr, err) < 0)
 		return -1;
-	if (guest_mem_write(req->mem, k->initrd_addr, req->initrd, req->initrd_len) < 0)
+	uint8_t *dst = guest_mem_ptr(req->mem, k->initrd_addr, req->initrd.len);
+	if (!dst)
 		return vmm_fail(err, VMM_EXIT_USAGE, "--initrd %s does not fit in guest RAM", req->initrd_name);
+	if (boot_blob_copy(&req->initrd, 0, dst, req->initrd.len) < 0)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--initrd %s: cannot read it", req->initrd_name);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "acpi.h"
+#include "blob.h"
 #include "bzimage.h"
 #include "error.h"
 #include "guest_mem.h"
@@ -23,10 +24,8 @@
 struct boot_request {
 	const struct guest_mem *mem;
 	const struct memmap *map;
-	const uint8_t *kernel;
-	size_t kernel_len;
-	const uint8_t *initrd;       /* NULL: none */
-	size_t initrd_len;
+	struct boot_blob kernel;
+	struct boot_blob initrd;     /* data NULL: none */
 	const char *cmdline;         /* the user's; NULL: empty */
 	enum bzimage_decompress decompress;
 	const char *linux_cmdline;   /* appended for Linux kernels only; NULL: nothing */

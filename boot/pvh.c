@@ -7,12 +7,12 @@
 
 #include <string.h>
 
-int pvh_load_elf(const struct guest_mem *gm, const struct memmap *map,
-		 const uint8_t *img, size_t len, struct pvh_image *out, struct vmm_error *err)
+int pvh_load_elf(const struct guest_mem *gm, const struct memmap *map, const struct boot_blob *file,
+		 struct pvh_image *out, struct vmm_error *err)
 {
 	struct elf_image elf;
 
-	if (elf_load(gm, map, img, len, &elf, err) < 0)
+	if (elf_load(gm, map, file, &elf, err) < 0)
 		return -1;
 	if (!elf.has_pvh_entry)
 		return vmm_fail(err, VMM_EXIT_USAGE,

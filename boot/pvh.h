@@ -22,8 +22,8 @@ struct pvh_image {
 };
 
 /* Loads an ELF32 or ELF64 PVH image into guest RAM at and above 1 MiB. */
-int pvh_load_elf(const struct guest_mem *gm, const struct memmap *map,
-		 const uint8_t *img, size_t len, struct pvh_image *out, struct vmm_error *err);
+int pvh_load_elf(const struct guest_mem *gm, const struct memmap *map, const struct boot_blob *file,
+		 struct pvh_image *out, struct vmm_error *err);
 
 struct pvh_boot_params {
 	const char *cmdline;

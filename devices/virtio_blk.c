@@ -409,39 +409,68 @@ static bool take_request(struct virtio_blk *blk, unsigned q)
 	return true;
 }
 
+static void take_requests(struct virtio_blk *blk, unsigned q)
+{
+	while (take_request(blk, q))
+		;
+}
+
+/*
+ * After the backend took a round's requests: a queue with requests in
+ * flight asks the driver for no kicks, since its completions look at the
+ * ring; an idle one stays armed, as virtq_pop() left it on finding the
+ * ring empty. Requests completed inside submit() count as done.
+ */
+static void hold_kicks_if_busy(struct virtio_blk *blk, unsigned q)
+{
+	struct blk_queue_state *qs = &blk->queue_state[q];
+
+	qs->kicks_held = qs->in_flight > 0 && blk->vdev.queues[q].ready;
+	if (qs->kicks_held)
+		virtq_hold_kicks(&blk->vdev.queues[q]);
+}
+
 static void blk_queue_notify(struct virtio_dev *vdev, unsigned q)
 {
 	struct virtio_blk *blk = vdev->device;
 
-	while (take_request(blk, q))
-		;
+	take_requests(blk, q);
 	blk->be->ops->submit(blk->be->ctx);
-	struct blk_queue_state *qs = &blk->queue_state[q];
-	/* Requests completed inside submit() may have left the queue idle: it was armed when found empty. */
-	qs->kicks_held = qs->in_flight > 0 && blk->vdev.queues[q].ready;
-	if (qs->kicks_held)
-		virtq_hold_kicks(&blk->vdev.queues[q]);
+	hold_kicks_if_busy(blk, q);
 	signal_queues(blk);
 }
 
-/* What the driver added without a kick while requests were in flight. */
-static void take_unkicked(struct virtio_blk *blk)
+/* Whether queue q is looked at after completions: it holds its kicks, or it stalled for room. */
+static bool in_round(const struct virtio_blk *blk, unsigned q, bool stalled, unsigned skip)
 {
-	for (unsigned q = 0; q < blk->vdev.nr_queues; q++)
-		if (blk->queue_state[q].kicks_held)
-			blk_queue_notify(&blk->vdev, q);
+	return q != skip && blk->vdev.queues[q].ready && (blk->queue_state[q].kicks_held || stalled);
 }
 
-/* After completions: interrupts, and the requests left in the rings for want of room (but queue skip's). */
+/*
+ * After completions, one round: what the driver added without a kick to
+ * the queues holding their kicks and, now that there is room, the requests
+ * left in the rings for want of it (but queue skip's), all submitted at
+ * once; then the interrupts.
+ */
 static void after_completions(struct virtio_blk *blk, unsigned skip)
 {
+	bool running = virtio_driver_ok(&blk->vdev), stalled = blk->stalled && running, taken = false;
+
+	if (stalled)
+		blk->stalled = false;   /* take_request() says again if there still is no room */
+	for (unsigned q = 0; running && q < blk->vdev.nr_queues; q++) {
+		if (in_round(blk, q, stalled, skip)) {
+			take_requests(blk, q);
+			taken = true;
+		}
+	}
+	if (taken) {
+		blk->be->ops->submit(blk->be->ctx);
+		for (unsigned q = 0; q < blk->vdev.nr_queues; q++)
+			if (in_round(blk, q, stalled, skip))
+				hold_kicks_if_busy(blk, q);
+	}
 	signal_queues(blk);
-	if (!blk->stalled || !virtio_driver_ok(&blk->vdev))
-		return;
-	blk->stalled = false;
-	for (unsigned q = 0; q < blk->vdev.nr_queues; q++)
-		if (q != skip && blk->vdev.queues[q].ready)
-			blk_queue_notify(&blk->vdev, q);
 }
 
 void virtio_blk_complete_io(void *opaque)
@@ -450,8 +479,6 @@ void virtio_blk_complete_io(void *opaque)
 
 	pthread_mutex_lock(&blk->vdev.lock);
 	blk->be->ops->reap(blk->be->ctx);
-	if (virtio_driver_ok(&blk->vdev))
-		take_unkicked(blk);
 	after_completions(blk, blk->vdev.nr_queues);
 	pthread_mutex_unlock(&blk->vdev.lock);
 }

@@ -86,11 +86,19 @@ def progress(line):
 
 
 def sh(*cmd, check=True, timeout=None):
+    """A command's output. Its stdin is /dev/null: inside the nested machine this script's
+    stdin is a console that never ends, and a program reading it (gnuplot) would wait forever."""
     try:
-        return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout).stdout
+        return subprocess.run(cmd, check=check, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout).stdout
     except subprocess.TimeoutExpired as e:
         progress(f"bench: {' '.join(cmd[:6])}... did not finish in {timeout} s")
         return e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+
+
+def status(*cmd):
+    """A command's exit status, its output dropped."""
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True).returncode
 
 
 def in_ns(*cmd):
@@ -169,7 +177,7 @@ def qemu_command(kernel, initrd, console, device, image, cache, machine="q35"):
 
 def kvm_dir(pid, wait=0.0):
     if not os.path.ismount("/sys/kernel/debug"):
-        subprocess.run(["mount", "-t", "debugfs", "none", "/sys/kernel/debug"], capture_output=True)
+        status("mount", "-t", "debugfs", "none", "/sys/kernel/debug")
     end = time.monotonic() + wait
     while True:
         dirs = glob.glob(f"/sys/kernel/debug/kvm/{pid}-*")
@@ -198,10 +206,8 @@ def per_op(before, after, ops):
             "cpu_us_per_op": d["cpu_s"] * 1e6 / ops}
 
 
-def memory_beyond_guest(pid):
-    """Peak RSS minus what the guest RAM mapping holds, and the same of the RSS now, in KiB
-    (/proc/PID/smaps and status). The peak includes the kernel and initrd files while they
-    are mapped to be copied in."""
+def memory(pid):
+    """(peak RSS, RSS now, what the guest RAM mapping holds now), in KiB (/proc/PID/status, smaps)."""
     guest, size = 0, None
     for line in open(f"/proc/{pid}/smaps"):
         if line.startswith("Size:"):
@@ -210,7 +216,7 @@ def memory_beyond_guest(pid):
             guest += int(line.split()[1])
             size = None
     status = {line.split(":")[0]: line.split()[1] for line in open(f"/proc/{pid}/status") if line.startswith("Vm")}
-    return int(status["VmHWM"]) - guest, int(status["VmRSS"]) - guest
+    return int(status["VmHWM"]), int(status["VmRSS"]), guest
 
 
 # ---- One boot ----
@@ -351,7 +357,7 @@ def network_run(g, args):
     out = {}
     g.expect("vmm-bench: ready", 300)
     end = time.monotonic() + 30
-    while subprocess.run(in_ns("ping", "-c", "1", "-W", "1", GUEST_IP), capture_output=True).returncode:
+    while status(*in_ns("ping", "-c", "1", "-W", "1", GUEST_IP)):
         if time.monotonic() > end or g.proc.poll() is not None:
             raise RuntimeError("the guest's NIC does not answer ping")
     try:
@@ -363,7 +369,9 @@ def network_run(g, args):
             out[w] = {"rate": rate, "unit": unit, "ops": ops, "tap_frames": frames, **extra, **per_op(before, after, ops)}
             progress(f"  {w:17} {rate:9.3f} {unit:11} {out[w]['exits_per_op']['exits']:6.2f} exits/op")
     finally:
-        subprocess.run(in_ns("sh", "-c", f"echo stop | nc -w 2 {GUEST_IP} 5999"), capture_output=True)
+        # The guest's script waits for this to end; it then powers off.
+        status(*in_ns(sys.executable, "-c", f"import socket; socket.create_connection(({GUEST_IP!r}, 5999), 5)"
+                                            ".sendall(b'stop')"))
     return out
 
 
@@ -371,13 +379,20 @@ def boot_run(g):
     first = g.first_instruction()
     init = g.expect("vmm-init: /init is running", 300)
     beyond = now = None
-    # The guest powers off by itself: memory is sampled until then, the last sample kept
-    # (both the peak and the guest's pages only grow).
+    # The guest powers off by itself: memory is sampled until then. The guest's pages only
+    # grow while it runs, so the last sample counts: peak RSS minus the guest pages touched
+    # (which includes the kernel and initrd files while they are read in), and the RSS then
+    # minus the same. A VMM unmapping guest RAM as it exits shrinks the guest's share; the
+    # samples from then on say nothing of the guest and are dropped.
+    guest_max = 0
     while g.proc.poll() is None:
         try:
-            beyond, now = memory_beyond_guest(g.proc.pid)
-        except (OSError, StopIteration, KeyError):   # the process ended between the reads
+            hwm, rss, guest = memory(g.proc.pid)
+        except (OSError, StopIteration, KeyError, ValueError):   # the process ended between the reads
             break
+        if guest < guest_max:
+            break
+        guest_max, beyond, now = guest, hwm - guest, rss - guest
         time.sleep(0.02)
     if beyond is None:
         raise RuntimeError("the VMM ended before its memory could be read")
@@ -515,7 +530,7 @@ def plot(rows, path):
         charts.append(("boot", "ms", data, 3))
     cols = 2
     lines = [f"set terminal pngcairo size 1200,{360 * ((len(charts) + cols - 1) // cols)} font ',9'"
-             if "pngcairo" in sh("gnuplot", "-e", "set terminal", check=False) else
+             if status("gnuplot", "-e", "set terminal pngcairo") == 0 else
              f"set terminal png size 1200,{360 * ((len(charts) + cols - 1) // cols)}",
              f"set output '{path}'", f"set multiplot layout {(len(charts) + cols - 1) // cols},{cols}",
              "set style data histograms", "set style histogram cluster gap 1", "set style fill solid 0.8 border -1",
@@ -528,7 +543,7 @@ def plot(rows, path):
     script = os.path.join(work, "plot.gp")
     with open(script, "w") as f:
         f.write("\n".join(lines) + "\n")
-    r = subprocess.run(["gnuplot", script], capture_output=True, text=True)
+    r = subprocess.run(["gnuplot", script], stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if r.returncode:
         progress(f"bench: gnuplot failed: {r.stderr.strip()[-500:]}")
     return r.returncode == 0
@@ -645,8 +660,7 @@ def goals(rows):
 # ---- Where to run ----
 
 def has_hardware_kvm():
-    out = subprocess.run([os.path.join(HERE, "testvm.py"), "where"], capture_output=True, text=True)
-    return out.stdout.startswith("host")
+    return sh(os.path.join(HERE, "testvm.py"), "where", check=False).startswith("host")
 
 
 def run_nested(argv, rounds):
@@ -725,7 +739,7 @@ def run_here(args):
                     else:
                         runs.append(one_run(hv, d, args, (paths["bzImage"], initrds, image, cache), work))
         finally:
-            subprocess.run(["ip", "netns", "del", NS], capture_output=True)
+            status("ip", "netns", "del", NS)
     where = "nested test machine (QEMU TCG, emulated AMD-V)" if os.environ.get("VMM_TEST_MACHINE_INSIDE") \
         else "this host's hardware-assisted KVM"
     return {"where": where, "date": time.strftime("%Y-%m-%d"), "machine": machine_description(), "seconds": args.seconds,
@@ -742,7 +756,7 @@ def machine_description():
 
 
 def setup_namespace():
-    subprocess.run(["ip", "netns", "del", NS], capture_output=True)
+    status("ip", "netns", "del", NS)
     sh("ip", "netns", "add", NS)
     sh(*in_ns("ip", "link", "set", "lo", "up"))
     sh(*in_ns("ip", "tuntap", "add", "dev", TAP, "mode", "tap"))

@@ -130,7 +130,7 @@ static int register_guest_ram(struct vm *vm, struct vmm_error *err)
 	return 0;
 }
 
-/* Maps the whole file read-only. */
+/* Maps the whole file read-only, and keeps it open for boot_blob_copy(). */
 static int map_file(const char *what, const char *path, struct mapped_file *f, struct vmm_error *err)
 {
 	struct stat st;
@@ -144,17 +144,20 @@ static int map_file(const char *what, const char *path, struct mapped_file *f, s
 		return vmm_fail(err, VMM_EXIT_USAGE, "%s %s: not a regular, non-empty file", what, path);
 	}
 	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		close(fd);
 		return vmm_fail(err, VMM_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
-	*f = (struct mapped_file){ p, (size_t)st.st_size, true };
+	}
+	*f = (struct mapped_file){ p, (size_t)st.st_size, true, fd };
 	return 0;
 }
 
 static void unmap_file(struct mapped_file *f)
 {
-	if (f->mapped)
+	if (f->mapped) {
 		munmap((void *)f->data, f->len);
+		close(f->fd);
+	}
 	*f = (struct mapped_file){ 0 };
 }
 
@@ -164,7 +167,7 @@ static int open_input_files(struct vm *vm, struct vmm_error *err)
 		if (map_file("--kernel", vm->cfg.kernel, &vm->kernel_file, err) < 0)
 			return -1;
 	} else {
-		vm->kernel_file = (struct mapped_file){ default_guest, default_guest_size, false };
+		vm->kernel_file = (struct mapped_file){ default_guest, default_guest_size, false, -1 };
 	}
 	if (vm->cfg.initrd && map_file("--initrd", vm->cfg.initrd, &vm->initrd_file, err) < 0)
 		return -1;
@@ -193,12 +196,16 @@ static enum bzimage_decompress bzimage_decompressor(const struct vm *vm)
 	return BZIMAGE_DECOMPRESS_VMM;
 }
 
+static struct boot_blob blob_of(const struct mapped_file *f)
+{
+	return (struct boot_blob){ f->data, f->len, f->mapped ? f->fd : -1 };
+}
+
 static struct boot_request boot_request(struct vm *vm, const struct acpi_config *acpi)
 {
 	return (struct boot_request){
 		.mem = &vm->machine.mem, .map = &vm->machine.map,
-		.kernel = vm->kernel_file.data, .kernel_len = vm->kernel_file.len,
-		.initrd = vm->cfg.initrd ? vm->initrd_file.data : NULL, .initrd_len = vm->initrd_file.len,
+		.kernel = blob_of(&vm->kernel_file), .initrd = blob_of(&vm->initrd_file),
 		.cmdline = vm->cfg.cmdline, .decompress = vm->decompress,
 		.linux_cmdline = kvm_host_is_pvm() ? PVM_LINUX_CMDLINE : NULL, .acpi = acpi,
 		.kernel_name = vm->cfg.kernel, .initrd_name = vm->cfg.initrd,

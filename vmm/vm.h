@@ -20,11 +20,12 @@
 #include "machine.h"
 #include "vcpu.h"
 
-/* A kernel or initrd image: a read-only file mapping, or built-in bytes. */
+/* A kernel or initrd image: a read-only file mapping and the open file, or built-in bytes. */
 struct mapped_file {
 	const uint8_t *data;
 	size_t len;
 	bool mapped;
+	int fd;          /* when mapped: the loader copies the bulk with pread() (boot/blob.h) */
 };
 
 struct vm {

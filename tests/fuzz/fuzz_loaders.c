@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (int how = BZIMAGE_DECOMPRESS_GUEST; how <= BZIMAGE_DECOMPRESS_VMM; how++) {
 		struct boot_request req = {
-			.mem = &mem, .map = &map, .kernel = data, .kernel_len = size,
-			.initrd = data + size - initrd_len, .initrd_len = initrd_len,
+			.mem = &mem, .map = &map, .kernel = { data, size, -1 },
+			.initrd = { data + size - initrd_len, initrd_len, -1 },
 			.cmdline = "console=ttyS0", .decompress = (enum bzimage_decompress)how,
 			.linux_cmdline = "extra", .acpi = &acpi, .kernel_name = "fuzz", .initrd_name = "fuzz",
 		};

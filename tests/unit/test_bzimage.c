@@ -2,11 +2,16 @@
 #include <asm/bootparam.h>
 #include <elf.h>
 #include <lzma.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "bzimage.h"
+#include "decompress.h"
+#include "elf_loader.h"
 #include "pvh.h"
 #include "long_mode.h"
 #include "suites.h"
@@ -40,6 +45,15 @@ static void setup(void)
 static void teardown(void)
 {
 	free(ram);
+}
+
+/* img as the loader's file: its first len bytes, in memory. */
+static const struct boot_blob *image_file(size_t len)
+{
+	static struct boot_blob file;
+
+	file = (struct boot_blob){ img, len, -1 };
+	return &file;
 }
 
 static struct setup_header *hdr(void)
@@ -76,7 +90,7 @@ START_TEST(test_load_and_boot_params)
 
 	make_image();
 	ck_assert(bzimage_detect(img, sizeof(img)));
-	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), BZIMAGE_DECOMPRESS_GUEST, &k, &err), 0);
+	ck_assert_int_eq(bzimage_load(&gm, &map, image_file(sizeof(img)), BZIMAGE_DECOMPRESS_GUEST, &k, &err), 0);
 	ck_assert_uint_eq(k.load_addr, PREF_ADDRESS);
 	ck_assert_uint_eq(k.entry64, PREF_ADDRESS + 0x200);
 	ck_assert_uint_eq(k.end, PREF_ADDRESS + INIT_SIZE);
@@ -116,7 +130,7 @@ START_TEST(test_not_relocatable_loads_at_1m)
 
 	make_image();
 	hdr()->relocatable_kernel = 0;
-	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), BZIMAGE_DECOMPRESS_GUEST, &k, &err), 0);
+	ck_assert_int_eq(bzimage_load(&gm, &map, image_file(sizeof(img)), BZIMAGE_DECOMPRESS_GUEST, &k, &err), 0);
 	ck_assert_uint_eq(k.load_addr, 0x100000);
 }
 END_TEST
@@ -126,7 +140,7 @@ static void expect_refused(size_t len, enum bzimage_decompress how, const char *
 	struct bzimage k;
 
 	memset(&err, 0, sizeof(err));
-	ck_assert_int_eq(bzimage_load(&gm, &map, img, len, how, &k, &err), -1);
+	ck_assert_int_eq(bzimage_load(&gm, &map, image_file(len), how, &k, &err), -1);
 	ck_assert_int_eq(err.status, VMM_EXIT_USAGE);
 	ck_assert_msg(strstr(err.msg, msg), "'%s' does not say '%s'", err.msg, msg);
 }
@@ -169,7 +183,7 @@ START_TEST(test_command_line_limit)
 
 	make_image();
 	hdr()->cmdline_size = 10;
-	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), BZIMAGE_DECOMPRESS_GUEST, &k, &err), 0);
+	ck_assert_int_eq(bzimage_load(&gm, &map, image_file(sizeof(img)), BZIMAGE_DECOMPRESS_GUEST, &k, &err), 0);
 	memset(line, 'x', sizeof(line));
 	line[10] = 0;
 	struct linux_boot_info info = { line, 0, 0, 0 };
@@ -255,7 +269,7 @@ static void expect_elf_loaded(void)
 	uint8_t elf[0x1000];
 
 	memset(ram + ELF_ENTRY, 0xaa, 2 * ELF_SEGMENT);
-	ck_assert_int_eq(bzimage_load(&gm, &map, img, sizeof(img), BZIMAGE_DECOMPRESS_VMM, &k, &err), 0);
+	ck_assert_int_eq(bzimage_load(&gm, &map, image_file(sizeof(img)), BZIMAGE_DECOMPRESS_VMM, &k, &err), 0);
 	ck_assert_uint_eq(k.entry64, ELF_ENTRY);
 	size_t n = make_elf(elf);
 	ck_assert_mem_eq(ram + ELF_ENTRY, elf + n - ELF_SEGMENT, ELF_SEGMENT);
@@ -264,23 +278,28 @@ static void expect_elf_loaded(void)
 	ck_assert_uint_eq(k.end, PREF_ADDRESS + INIT_SIZE);
 }
 
+static size_t gzip(const uint8_t *in, size_t len, uint8_t *out, size_t room)
+{
+	z_stream z = { 0 };
+
+	ck_assert_int_eq(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)room;
+	ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+	size_t n = z.total_out;
+	deflateEnd(&z);
+	return n;
+}
+
 START_TEST(test_vmm_decompresses_gzip_and_xz)
 {
 	uint8_t elf[0x1000], packed[0x2000];
 	size_t n = make_elf(elf);
-	uLongf gz_len = sizeof(packed);
-	z_stream z = { 0 };
 
 	make_image();
-	ck_assert_int_eq(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-	z.next_in = elf;
-	z.avail_in = (uInt)n;
-	z.next_out = packed;
-	z.avail_out = sizeof(packed);
-	ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
-	gz_len = z.total_out;
-	deflateEnd(&z);
-	set_payload(packed, gz_len);
+	set_payload(packed, gzip(elf, n, packed, sizeof(packed)));
 	expect_elf_loaded();
 
 	size_t xz_len = 0;
@@ -302,6 +321,170 @@ START_TEST(test_vmm_decompresses_gzip_and_xz)
 }
 END_TEST
 
+/*
+ * A kernel-sized ELF for the streaming loader: segment A (3 MiB and a bit)
+ * starts inside the first ELF_STREAM_HEAD bytes and spans several
+ * decompression windows; segment B follows it unaligned, with a .bss.
+ */
+#define BIG_A_OFFSET 0x2000
+#define BIG_A_SIZE (3 * MiB + 5)
+#define BIG_B_PADDR 0x1800000u
+#define BIG_B_FILESZ 70000
+#define BIG_B_MEMSZ 200000
+#define BIG_ELF_BYTES (BIG_A_OFFSET + BIG_A_SIZE + BIG_B_FILESZ)
+
+static uint8_t big_byte(size_t i)
+{
+	return (uint8_t)(i * 31 % 251 + 3);
+}
+
+static uint8_t *make_big_elf(void)
+{
+	uint8_t *elf = calloc(1, BIG_ELF_BYTES);
+	Elf64_Ehdr *h = (Elf64_Ehdr *)elf;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(elf + sizeof(*h));
+
+	ck_assert_ptr_nonnull(elf);
+	memcpy(h->e_ident, ELFMAG, SELFMAG);
+	h->e_ident[EI_CLASS] = ELFCLASS64;
+	h->e_ident[EI_DATA] = ELFDATA2LSB;
+	h->e_machine = EM_X86_64;
+	h->e_entry = ELF_ENTRY + 0x40;
+	h->e_phoff = sizeof(*h);
+	h->e_phentsize = sizeof(*ph);
+	h->e_phnum = 2;
+	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = BIG_A_OFFSET, .p_paddr = ELF_ENTRY,
+			      .p_filesz = BIG_A_SIZE, .p_memsz = BIG_A_SIZE };
+	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = BIG_A_OFFSET + BIG_A_SIZE, .p_paddr = BIG_B_PADDR,
+			      .p_filesz = BIG_B_FILESZ, .p_memsz = BIG_B_MEMSZ };
+	for (size_t i = BIG_A_OFFSET; i < BIG_ELF_BYTES; i++)
+		elf[i] = big_byte(i);
+	return elf;
+}
+
+/* Decompresses packed into guest RAM through an ELF stream. */
+static int stream_load(const uint8_t *packed, size_t len, struct elf_image *out)
+{
+	struct elf_stream *st = elf_stream_open(&gm, &map, &err);
+
+	ck_assert_ptr_nonnull(st);
+	if (decompress(packed, len, elf_stream_write, st, &err) < 0) {
+		elf_stream_close(st, NULL);
+		return -1;
+	}
+	return elf_stream_close(st, out);
+}
+
+START_TEST(test_stream_spans_windows)
+{
+	uint8_t *elf = make_big_elf(), *packed = malloc(BIG_ELF_BYTES);
+	size_t xz_len = 0, gz_len = gzip(elf, BIG_ELF_BYTES, packed, BIG_ELF_BYTES);
+	struct elf_image out;
+
+	ck_assert_uint_gt(BIG_A_SIZE, 2 * DECOMPRESS_WINDOW);
+	for (int format = 0; format < 2; format++) {
+		memset(ram + ELF_ENTRY, 0xcc, BIG_A_SIZE);
+		memset(ram + BIG_B_PADDR, 0xcc, BIG_B_MEMSZ);
+		if (format == 1)
+			ck_assert_int_eq(lzma_easy_buffer_encode(1, LZMA_CHECK_CRC32, NULL, elf, BIG_ELF_BYTES, packed,
+								 &xz_len, BIG_ELF_BYTES), LZMA_OK);
+		ck_assert_int_eq(stream_load(packed, format ? xz_len : gz_len, &out), 0);
+		ck_assert_uint_eq(out.entry, ELF_ENTRY + 0x40);
+		ck_assert_uint_eq(out.end, BIG_B_PADDR + BIG_B_MEMSZ);
+		ck_assert_mem_eq(ram + ELF_ENTRY, elf + BIG_A_OFFSET, BIG_A_SIZE);
+		ck_assert_mem_eq(ram + BIG_B_PADDR, elf + BIG_A_OFFSET + BIG_A_SIZE, BIG_B_FILESZ);
+		for (size_t i = BIG_B_FILESZ; i < BIG_B_MEMSZ; i++)
+			ck_assert_uint_eq(ram[BIG_B_PADDR + i], 0);
+	}
+	free(packed);
+	free(elf);
+}
+END_TEST
+
+START_TEST(test_stream_refusals)
+{
+	uint8_t *elf = make_big_elf(), *packed = malloc(BIG_ELF_BYTES);
+	Elf64_Phdr *ph = (Elf64_Phdr *)(elf + sizeof(Elf64_Ehdr));
+	struct elf_image out;
+
+	/* A segment whose bytes the stream never brings. */
+	ck_assert_int_eq(stream_load(packed, gzip(elf, BIG_ELF_BYTES - 1, packed, BIG_ELF_BYTES), &out), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "lies outside the file"));
+	/* A segment beyond guest RAM: the sink stops the decompressor, and its reason is the error. */
+	ph[1].p_paddr = RAM - 4096;
+	ck_assert_int_eq(stream_load(packed, gzip(elf, BIG_ELF_BYTES, packed, BIG_ELF_BYTES), &out), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "is not in guest RAM"));
+	/* Shorter than its own headers, and not an ELF. */
+	ck_assert_int_eq(stream_load(packed, gzip(elf, 100, packed, BIG_ELF_BYTES), &out), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "program headers"));
+	memset(elf, 0, 4);
+	ck_assert_int_eq(stream_load(packed, gzip(elf, BIG_ELF_BYTES, packed, BIG_ELF_BYTES), &out), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not an ELF"));
+	free(packed);
+	free(elf);
+}
+END_TEST
+
+/* What of the mapping at addr is in this process's memory (/proc/self/smaps Rss), in KiB. */
+static long mapped_kib(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256];
+	unsigned long lo, hi;
+	long kib = -1;
+	bool here = false;
+
+	ck_assert_ptr_nonnull(f);
+	while (kib < 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			here = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+		else if (here && sscanf(line, "Rss: %ld kB", &kib) != 1)
+			kib = -1;
+	}
+	fclose(f);
+	return kib;
+}
+
+/*
+ * A file given by path: the kernel is read with pread(), the mapping's
+ * bulk never touched (the kernel maps a fault's neighbours too, up to
+ * 64 KiB of them).
+ */
+#define FILE_TAIL MiB
+
+START_TEST(test_kernel_read_from_the_file)
+{
+	struct bzimage k;
+	int fd = memfd_create("bzimage", MFD_CLOEXEC);
+	size_t len = sizeof(img) + FILE_TAIL;
+	uint8_t *tail = malloc(FILE_TAIL), out[16];
+
+	make_image();
+	for (size_t i = 0; i < FILE_TAIL; i++)
+		tail[i] = big_byte(i);
+	ck_assert_int_eq(write(fd, img, sizeof(img)), (ssize_t)sizeof(img));
+	ck_assert_int_eq(write(fd, tail, FILE_TAIL), (ssize_t)FILE_TAIL);
+	uint8_t *mapped = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	ck_assert_ptr_ne(mapped, MAP_FAILED);
+	struct boot_blob file = { mapped, len, fd };
+	ck_assert_int_eq(bzimage_load(&gm, &map, &file, BZIMAGE_DECOMPRESS_GUEST, &k, &err), 0);
+	ck_assert_mem_eq(ram + PREF_ADDRESS, img + (SETUP_SECTS + 1) * 512, KERNEL_BYTES);
+	ck_assert_mem_eq(ram + PREF_ADDRESS + KERNEL_BYTES, tail, FILE_TAIL);
+	ck_assert_int_le(mapped_kib(mapped), 64);
+
+	ck_assert_int_eq(boot_blob_copy(&file, len - 16, out, 16), 0);
+	ck_assert_mem_eq(out, tail + FILE_TAIL - 16, 16);
+	ck_assert_int_eq(boot_blob_copy(&file, len - 15, out, 16), -1);   /* past the end */
+	ck_assert_int_eq(ftruncate(fd, 4096), 0);                          /* shrunk under us */
+	ck_assert_int_eq(boot_blob_copy(&file, 8192, out, 16), -1);
+	ck_assert_int_eq(bzimage_load(&gm, &map, &file, BZIMAGE_DECOMPRESS_GUEST, &k, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "cannot read"));
+	munmap(mapped, len);
+	close(fd);
+	free(tail);
+}
+END_TEST
+
 Suite *bzimage_suite(void)
 {
 	Suite *s = suite_create("bzimage");
@@ -315,6 +498,9 @@ Suite *bzimage_suite(void)
 	tcase_add_test(tc, test_initrd_below_initrd_addr_max);
 	tcase_add_test(tc, test_identity_map);
 	tcase_add_test(tc, test_vmm_decompresses_gzip_and_xz);
+	tcase_add_test(tc, test_stream_spans_windows);
+	tcase_add_test(tc, test_stream_refusals);
+	tcase_add_test(tc, test_kernel_read_from_the_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -102,7 +102,7 @@ static void expect_refused(const uint8_t *img, size_t len, const char *fragment)
 	struct pvh_image out;
 	struct vmm_error err = { 0 };
 
-	ck_assert_int_eq(pvh_load_elf(&gm, &map, img, len, &out, &err), -1);
+	ck_assert_int_eq(pvh_load_elf(&gm, &map, &(struct boot_blob){ img, len, -1 }, &out, &err), -1);
 	ck_assert_int_eq(err.status, VMM_EXIT_USAGE);
 	ck_assert_msg(strstr(err.msg, fragment), "message '%s' lacks '%s'", err.msg, fragment);
 }
@@ -125,7 +125,7 @@ START_TEST(test_load_elf64)
 
 	build(img, &good64);
 	memset(ram + 0x100000, 0xcc, 8192);   /* .bss must be zeroed */
-	ck_assert_int_eq(pvh_load_elf(&gm, &map, img, sizeof(img), &out, &err), 0);
+	ck_assert_int_eq(pvh_load_elf(&gm, &map, &(struct boot_blob){ img, sizeof(img), -1 }, &out, &err), 0);
 	check_loaded(&out);
 }
 END_TEST
@@ -139,7 +139,7 @@ START_TEST(test_load_elf32)
 
 	s.is64 = false;
 	build(img, &s);
-	ck_assert_int_eq(pvh_load_elf(&gm, &map, img, sizeof(img), &out, &err), 0);
+	ck_assert_int_eq(pvh_load_elf(&gm, &map, &(struct boot_blob){ img, sizeof(img), -1 }, &out, &err), 0);
 	check_loaded(&out);
 }
 END_TEST
