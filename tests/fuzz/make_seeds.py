@@ -9,11 +9,13 @@ delay timers on the event loop, VLANs, long frames and the I/O window, and
 NVMe sessions (corpus_nvme): a controller enabled, queues created and I/O
 through PRPs, DSM and Write Zeroes, log pages, asynchronous events and a
 reset with I/O in flight; shadow doorbells on and off the event loop; SGLs;
-INTx, Interrupt Coalescing, queue errors and a full completion queue. The
+INTx, Interrupt Coalescing, queue errors and a full completion queue, and
+fw_cfg sessions (corpus_fw_cfg): the signature and file directory through
+the data port, and DMA reads, skips and writes as SeaBIOS issues them. The
 corpora in the tree are these plus what libFuzzer found from them,
 minimised (docs/testing.md, "Fuzzing").
 
-    make_seeds.py DIR_PCI DIR_LOADERS DIR_E1000 DIR_NVME
+    make_seeds.py DIR_PCI DIR_LOADERS DIR_E1000 DIR_NVME DIR_FW_CFG
 """
 import gzip
 import os
@@ -440,8 +442,41 @@ def nvme_seeds():
             "seed-intx-coalescing-queue-errors": intx}
 
 
+# tests/fuzz/fuzz_fw_cfg.c: flags, port offset, size code, pad, value; then guest memory.
+def f_op(write, offset, size, value=0):
+    return struct.pack("<BBBBI", 1 if write else 0, offset, {1: 0, 2: 1, 4: 2}[size], 0, value)
+
+
+def f_dma(desc):
+    """SeaBIOS's outl of the descriptor's address, big-endian, to 0x518."""
+    return f_op(True, 8, 4, struct.unpack("<I", struct.pack(">I", desc))[0])
+
+
+def f_access(control, length, address):
+    return struct.pack(">IIQ", control, length, address)
+
+
+def fw_cfg_seeds():
+    ops = 256
+    port = b"".join([f_op(True, 0, 2, 0x19)] + [f_op(False, 1, 1)] * 68 + [f_op(False, 4, 4), f_op(False, 8, 4)])
+    port += f_op(False, 1, 1) * (ops - len(port) // 8)
+    ram = bytearray(0x1000)
+    ram[0x100:0x110] = f_access((0x21 << 16) | 0x0A, 64, 0x800)     # select etc/acpi/tables, read
+    ram[0x110:0x120] = f_access(0x04, 100, 0)                        # skip
+    ram[0x120:0x130] = f_access(0x02, 0x2000, 0x800)                 # read past the end
+    ram[0x130:0x140] = f_access((0x20 << 16) | 0x18, 4, 0x800)       # write: an error
+    ram[0x140:0x150] = f_access(0x02, 16, 0xFFFFFFF0)                # outside RAM
+    dmas = b"".join(f_dma(d) for d in (0x100, 0x110, 0x120, 0x130, 0x140, 0xFFF8))
+    dmas += f_op(True, 4, 4, 0x01000000) + f_dma(0x100)              # a high half: 4 GiB up
+    dmas += f_op(False, 1, 1) * (ops - len(dmas) // 8)
+    return {"seed-directory-by-port": port, "seed-dma-transfers": dmas + bytes(ram)}
+
+
 def main():
-    pci_dir, loaders_dir, e1000_dir, nvme_dir = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+    pci_dir, loaders_dir, e1000_dir, nvme_dir, fw_cfg_dir = sys.argv[1:6]
+    for name, data in fw_cfg_seeds().items():
+        os.makedirs(fw_cfg_dir, exist_ok=True)
+        open(os.path.join(fw_cfg_dir, name), "wb").write(data)
     for d in (pci_dir, loaders_dir, e1000_dir, nvme_dir):
         os.makedirs(d, exist_ok=True)
     open(os.path.join(pci_dir, "seed-bring-up-and-read"), "wb").write(pci_session())
