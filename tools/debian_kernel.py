@@ -48,7 +48,7 @@ def kernel_package():
 
 def download(cache, package):
     """apt-get download into cache; returns the .deb's path."""
-    debs = [f for f in os.listdir(cache) if f.startswith(package + "_") and f.endswith("_amd64.deb")]
+    debs = [f for f in os.listdir(cache) if f.startswith(package + "_") and f.endswith(("_amd64.deb", "_all.deb"))]
     if debs:
         return os.path.join(cache, debs[0])
     log("debian-kernel", f"downloading {package}")

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Boots the disk image tools/disk-image.py makes through standard firmware
+# under QEMU: the reference vmm's own firmware boot is held to (issue 15).
+#   disk_image.sh qemu-bios|qemu-bios-nvme|qemu-uefi   with SRC set by ctest
+# qemu-bios: Debian's SeaBIOS (QEMU's -M pc) from a virtio-blk disk: GRUB's
+#   menu on the serial console, Linux mounts the root partition and writes
+#   to it, `poweroff -f` ends QEMU with status 0, and the image, read on the
+#   host, holds the boot's record. qemu-bios-nvme: the same from an NVMe
+#   disk. qemu-uefi: Debian's OVMF (OVMF_CODE_4M.fd read-only, a copy of
+#   OVMF_VARS_4M.fd for this VM) on -M q35 from virtio-blk: GRUB for EFI,
+#   Linux writes a UEFI variable, and a second boot finds it in the
+#   variable store.
+set -u
+mode=$1
+: "${SRC:?}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+limit=${VMM_DISK_TIMEOUT:-240}
+
+fail() {
+	echo "FAIL: $*"
+	echo "--- console (last 40 lines)"; tail -n 40 "$work/console" 2>/dev/null | tr -d '\033'
+	exit 1
+}
+expect() { grep -qF -- "$1" "$work/console" || fail "console lacks: $1"; }
+
+[ -r /dev/kvm ] || fail "no /dev/kvm: this test runs on hardware-assisted KVM (tools/testvm.py)"
+command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is missing (tools/install-deps.sh)"
+"$SRC/tools/disk-image.py" --output "$work/disk.img" || fail "tools/disk-image.py could not build the image"
+
+case "$mode" in
+qemu-bios)      firmware=(-M pc); disk=(-device virtio-blk-pci,drive=d0) ;;
+qemu-bios-nvme) firmware=(-M pc); disk=(-device nvme,drive=d0,serial=vmmdisk) ;;
+qemu-uefi)
+	"$SRC/tools/disk-image.py" --ovmf >"$work/ovmf" || fail "cannot fetch Debian's ovmf package"
+	. "$work/ovmf"
+	cp "$ovmf_vars" "$work/vars.fd"
+	firmware=(-M q35 -drive "if=pflash,format=raw,readonly=on,file=$ovmf_code"
+		  -drive "if=pflash,format=raw,file=$work/vars.fd")
+	disk=(-device virtio-blk-pci,drive=d0) ;;
+*) fail "unknown mode $mode" ;;
+esac
+
+boot() {
+	rm -f "$work/console"
+	local start=$SECONDS
+	timeout "$limit" qemu-system-x86_64 -enable-kvm -cpu host -smp 2 -m 512 -nodefaults -display none \
+		-no-reboot -serial "file:$work/console" "${firmware[@]}" \
+		-drive "file=$work/disk.img,format=raw,if=none,id=d0" "${disk[@]}"
+	local status=$?
+	[ "$status" -eq 0 ] || fail "QEMU ended with status $status (124: no power-off within $limit s)"
+	echo "boot $1: $((SECONDS - start)) s"
+	expect "GNU GRUB"
+	expect "vmm-init: /init is running"
+	expect "vmm-disk: root /dev/"
+	expect "vmm-disk: done"
+}
+
+boot 1
+if [ "$mode" = qemu-uefi ]; then
+	expect "vmm-disk: GRUB efi"
+	expect "vmm-disk: efi variable written"
+	boot 2
+	expect "vmm-disk: efi variable found: written-by-the-guest"
+else
+	expect "vmm-disk: GRUB pc"
+fi
+grep -a "vmm-disk: root" "$work/console" | head -n 1
+
+# The root file system, read on the host: one line per boot in /var/boots.
+start=$(python3 -c "import struct; d = open('$work/disk.img', 'rb').read(512); \
+print(struct.unpack_from('<I', d, 446 + 16 + 8)[0] * 512)")
+dd if="$work/disk.img" of="$work/root.img" bs=1M iflag=skip_bytes skip="$start" status=none
+e2fsck -fn "$work/root.img" >/dev/null 2>&1 || fail "the root file system is not clean after power-off"
+boots=$(debugfs -R "cat /var/boots" "$work/root.img" 2>/dev/null | grep -c '^booted ')
+want=1
+[ "$mode" = qemu-uefi ] && want=2
+[ "$boots" -eq "$want" ] || fail "the image records $boots boots, not $want"
+echo "PASS: disk.$mode"
