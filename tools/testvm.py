@@ -109,7 +109,8 @@ stty -F /dev/ttyS0 -onlcr cols "${cols:-80}" rows "${rows:-24}"
 [ -n "$tty" ] && stty -F /dev/ttyS0 onlcr
 setsid -c chroot /newroot /bin/sh /run/testvm.sh </dev/ttyS0 >/dev/ttyS0 2>&1
 status=$?
-[ -n "$tty" ] || echo "testvm-exit-$nonce $status" >/dev/ttyS0
+# On a line of its own: the command's last line may lack its newline (a console cut off).
+[ -n "$tty" ] || printf '\ntestvm-exit-%s %s\n' "$nonce" "$status" >/dev/ttyS0
 poweroff -f
 """
 

@@ -41,13 +41,25 @@ qemu-uefi)
 *) fail "unknown mode $mode" ;;
 esac
 
-boot() {
+run_qemu() {
 	rm -f "$work/console"
-	local start=$SECONDS
 	timeout "$limit" qemu-system-x86_64 -enable-kvm -cpu host -smp 2 -m 512 -nodefaults -display none \
 		-no-reboot -serial "file:$work/console" "${firmware[@]}" \
 		-drive "file=$work/disk.img,format=raw,if=none,id=d0" "${disk[@]}"
-	local status=$?
+}
+
+boot() {
+	local start=$SECONDS status
+	run_qemu
+	status=$?
+	# With -no-reboot a guest's triple fault ends QEMU with status 0 too, its console cut
+	# short: in the nested test machine its emulated AMD-V does that now and then
+	# (docs/testing.md). Such a boot is made once more; a second one stands.
+	if [ "$status" -eq 0 ] && ! grep -qF "vmm-disk: done" "$work/console"; then
+		echo "boot $1: QEMU ended before the guest's power-off (a reset: with -no-reboot, a triple fault); once more"
+		run_qemu
+		status=$?
+	fi
 	[ "$status" -eq 0 ] || fail "QEMU ended with status $status (124: no power-off within $limit s)"
 	echo "boot $1: $((SECONDS - start)) s"
 	expect "GNU GRUB"
