@@ -42,6 +42,23 @@ struct acpi_gas {
 
 #define ACPI_GAS_SYSTEM_IO 1
 #define ACPI_GAS_ACCESS_BYTE 1
+#define ACPI_GAS_ACCESS_WORD 2
+#define ACPI_GAS_ACCESS_DWORD 3
+
+/* Firmware ACPI Control Structure (5.2.10): no checksum, 64-byte aligned. */
+struct acpi_facs {
+	char signature[4];
+	uint32_t length;
+	uint32_t hardware_signature;
+	uint32_t firmware_waking_vector;
+	uint32_t global_lock;
+	uint32_t flags;
+	uint64_t x_firmware_waking_vector;
+	uint8_t version;
+	uint8_t reserved[31];
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct acpi_facs) == 64, "the FACS is 64 bytes");
 
 /* Fixed ACPI Description Table, revision 6 (5.2.9, table 5.9). */
 struct acpi_fadt {
@@ -77,10 +94,13 @@ struct acpi_fadt {
 
 _Static_assert(sizeof(struct acpi_fadt) == 276, "FADT revision 6 is 276 bytes");
 
+#define FADT_WBINVD          (1u << 0)
+#define FADT_PROC_C1         (1u << 2)
 #define FADT_PWR_BUTTON      (1u << 4)
 #define FADT_SLP_BUTTON      (1u << 5)
 #define FADT_RESET_REG_SUP   (1u << 10)
 #define FADT_HW_REDUCED_ACPI (1u << 20)
+#define IAPC_LEGACY_DEVICES       (1u << 0)
 #define IAPC_VGA_NOT_PRESENT      (1u << 2)
 #define IAPC_ASPM_CONTROLS        (1u << 4)
 #define IAPC_CMOS_RTC_NOT_PRESENT (1u << 5)

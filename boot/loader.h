@@ -36,7 +36,7 @@ struct boot_request {
 
 /* What boot_load_kernel() loaded, for boot_finish(). */
 struct boot_kernel {
-	enum boot_entry_kind { BOOT_ENTRY_PVH, BOOT_ENTRY_LINUX64 } kind;
+	enum boot_entry_kind { BOOT_ENTRY_PVH, BOOT_ENTRY_LINUX64, BOOT_ENTRY_RESET } kind;
 	uint64_t entry;
 	uint64_t end;            /* first byte above the kernel */
 	uint64_t initrd_max;     /* highest byte an initrd may occupy */
@@ -46,7 +46,8 @@ struct boot_kernel {
 };
 
 /* PVH: 32-bit protected mode, paging off, RBX = hvm_start_info.
- * LINUX64: 64-bit mode on the loader's page tables, RSI = boot_params. */
+ * LINUX64: 64-bit mode on the loader's page tables, RSI = boot_params.
+ * RESET: the CPU's power-on state, running the firmware at 0xFFFFFFF0. */
 struct boot_entry {
 	enum boot_entry_kind kind;
 	uint64_t rip;

@@ -139,14 +139,47 @@ static int decode_hours(const struct cmos_rtc *rtc, uint8_t v)
 	return decode(rtc, (uint8_t)(v & ~HOUR_PM)) % 12 + (v & HOUR_PM ? 12 : 0);
 }
 
+/*
+ * Days since 1970-01-01 and back, in the proleptic Gregorian calendar (the
+ * algorithms of H. Hinnant's "chrono-Compatible Low-Level Date Algorithms").
+ * Not gmtime_r() and timegm(): glibc reads /etc/localtime the first time
+ * either runs, and these run on vCPU threads, which may not open files.
+ */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	y += floor_div(m - 1, 12);
+	m -= 12 * floor_div(m - 1, 12);
+	y -= m <= 2;
+	int64_t era = floor_div(y, 400), yoe = y - era * 400;
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
 static struct tm broken_down(int64_t seconds)
 {
-	time_t t = (time_t)seconds;
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm))
-		memset(&tm, 0, sizeof(tm));
+	int64_t days = floor_div(seconds, 86400), secs = seconds - days * 86400;
+	int64_t z = days + 719468, era = floor_div(z, 146097), doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	int64_t month = mp < 10 ? mp + 3 : mp - 9;
+	struct tm tm = {
+		.tm_sec = (int)(secs % 60), .tm_min = (int)(secs / 60 % 60), .tm_hour = (int)(secs / 3600),
+		.tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1), .tm_mon = (int)month - 1,
+		.tm_year = (int)(yoe + era * 400 + (month <= 2) - 1900),
+		.tm_wday = (int)(days - 7 * floor_div(days + 4, 7) + 4),   /* 1970-01-01 was a Thursday */
+	};
 	return tm;
+}
+
+static int64_t seconds_of(const struct tm *tm)
+{
+	return (days_from_civil(tm->tm_year + 1900ll, tm->tm_mon + 1ll, tm->tm_mday) * 24 + tm->tm_hour) * 3600 +
+	       tm->tm_min * 60ll + tm->tm_sec;
 }
 
 /* Periodic interrupt period from the rate select bits (data sheet table 5, 32.768 kHz); 0: none. */
@@ -311,9 +344,7 @@ static void write_time(struct cmos_rtc *rtc, unsigned index, uint8_t v, int64_t 
 	default:
 		return;   /* the day of the week follows from the date */
 	}
-	time_t t = timegm(&tm);
-	if (t == (time_t)-1)
-		return;
+	int64_t t = seconds_of(&tm);
 	if (is_set(rtc))
 		rtc->frozen_s = t;
 	else

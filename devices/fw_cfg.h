@@ -20,6 +20,7 @@
 #define FW_CFG_ID 0x01
 #define FW_CFG_NOGRAPHIC 0x04
 #define FW_CFG_NB_CPUS 0x05
+#define FW_CFG_BOOT_MENU 0x0e
 #define FW_CFG_MAX_CPUS 0x0f
 #define FW_CFG_FILE_DIR 0x19
 #define FW_CFG_FILE_FIRST 0x20

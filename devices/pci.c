@@ -5,6 +5,13 @@
  * ports 0xCF8/0xCFC (3.2.2.3.2) and the memory-mapped ECAM window (PCI
  * Express Base Specification, 7.2.2).
  *
+ * The host bridge is one of two. vmm's own machine has Q35's IDs and the
+ * ECAM window. Under firmware it is the i440FX of QEMU's pc machine (Intel
+ * 82441FX datasheet, 3.2: PAM0-6 at 0x59-0x5f, SMRAM at 0x72), the bridge
+ * SeaBIOS and OVMF know, without ECAM. Below 1 MiB is always RAM here, so
+ * the PAM registers hold what the firmware writes and shadowing the BIOS
+ * is a copy onto itself.
+ *
  * Each function keeps its 256 bytes of config space and a mask of the bits
  * the guest may write; a BAR register holds the address bits the mask lets
  * through plus fixed flag bits, so writing all ones reads back the size
@@ -212,10 +219,21 @@ static struct pci_function *cf8_target(struct pci_host *h, unsigned *reg)
 	return lookup(h, (a >> 16) & 0xff, (a >> 11) & 0x1f, (a >> 8) & 7);
 }
 
+/* A byte at 0xCF9 is not the address register's: the ISA bridge's reset control claims it. */
+static bool is_cf9(const struct pci_host *h, uint64_t offset, unsigned size)
+{
+	return h->cf9.ops && offset == 1 && size == 1;
+}
+
 static void cf8_read(void *opaque, uint64_t offset, uint8_t *data, unsigned size)
 {
 	struct pci_host *h = opaque;
 	uint32_t v = h->config_address;
+
+	if (is_cf9(h, offset, size)) {
+		h->cf9.ops->read(h->cf9.opaque, 0, data, 1);
+		return;
+	}
 
 	if (offset < 4) {
 		for (unsigned i = 0; i < size; i++)
@@ -233,6 +251,10 @@ static void cf8_write(void *opaque, uint64_t offset, const uint8_t *data, unsign
 
 	if (offset == 0 && size == 4) {
 		memcpy(&h->config_address, data, 4);
+		return;
+	}
+	if (is_cf9(h, offset, size)) {
+		h->cf9.ops->write(h->cf9.opaque, 0, data, 1);
 		return;
 	}
 	if (offset < 4)
@@ -270,7 +292,28 @@ static void ecam_write(void *opaque, uint64_t offset, const uint8_t *data, unsig
 
 static const struct bus_device_ops ecam_ops = { ecam_read, ecam_write };
 
-int pci_host_init(struct pci_host *h, struct bus *pio, struct bus *mmio, struct irq_controller *irq)
+#define I440FX_PAM0 0x59
+#define I440FX_PAM_COUNT 7
+#define I440FX_SMRAM 0x72
+#define I440FX_SMRAM_RESET 0x02     /* C_BASE_SEG: the SMRAM window at 0xA0000 */
+#define QEMU_SUBSYSTEM_VENDOR 0x1af4
+#define QEMU_SUBSYSTEM 0x1100
+
+/* QEMU's pc host bridge: SeaBIOS takes the subsystem IDs as "running on QEMU". */
+static void i440fx_init(struct pci_function *f)
+{
+	pci_function_init(f, "i440fx", 0x8086, 0x1237, 0x060000, 2);
+	pci_set_cfg16(f, PCI_SUBSYSTEM_VENDOR_ID, QEMU_SUBSYSTEM_VENDOR);
+	pci_set_cfg16(f, PCI_SUBSYSTEM_ID, QEMU_SUBSYSTEM);
+	/* Each nibble: read enable, write enable, cache enable; PAM0's low nibble is reserved. */
+	for (unsigned i = 0; i < I440FX_PAM_COUNT; i++)
+		f->wmask[I440FX_PAM0 + i] = i ? 0x77 : 0x70;
+	f->cfg[I440FX_SMRAM] = I440FX_SMRAM_RESET;
+	f->wmask[I440FX_SMRAM] = 0x78;
+}
+
+int pci_host_init(struct pci_host *h, enum pci_host_model model, struct bus *pio, struct bus *mmio,
+		  struct irq_controller *irq)
 {
 	memset(h, 0, sizeof(*h));
 	pthread_mutex_init(&h->lock, NULL);
@@ -279,13 +322,31 @@ int pci_host_init(struct pci_host *h, struct bus *pio, struct bus *mmio, struct 
 	h->irq = irq;
 	h->next_mmio = PCI_MMIO_BASE;
 	h->next_io = PCI_IO_BASE;
-	/* Q35's host bridge IDs: Linux knows the device and needs no driver for it. */
-	pci_function_init(&h->bridge, "pci-host", 0x8086, 0x29c0, 0x060000, 0);
+	if (model == PCI_HOST_I440FX)
+		i440fx_init(&h->bridge);
+	else    /* Q35's host bridge IDs: Linux knows the device and needs no driver for it. */
+		pci_function_init(&h->bridge, "pci-host", 0x8086, 0x29c0, 0x060000, 0);
 	h->bridge.host = h;
 	h->slots[0] = &h->bridge;
 	if (bus_register(pio, CF8_PORT, 8, &cf8_ops, h, "pci-config") < 0)
 		return -1;
+	if (model == PCI_HOST_I440FX)
+		return 0;
 	return bus_register(mmio, PCI_ECAM_BASE, PCI_ECAM_SIZE, &ecam_ops, h, "pci-ecam");
+}
+
+void pci_host_claim_cf9(struct pci_host *h, const struct bus_device_ops *ops, void *opaque)
+{
+	h->cf9 = (struct pci_cf9){ ops, opaque };
+}
+
+unsigned pci_host_free_slot(const struct pci_host *h)
+{
+	unsigned slot = 1;
+
+	while (slot < PCI_MAX_SLOTS && h->slots[slot])
+		slot++;
+	return slot;
 }
 
 static uint64_t place(uint64_t *next, uint64_t size, uint64_t end)
@@ -299,10 +360,8 @@ static uint64_t place(uint64_t *next, uint64_t size, uint64_t end)
 
 int pci_host_add(struct pci_host *h, struct pci_function *f)
 {
-	unsigned slot = 1;
+	unsigned slot = pci_host_free_slot(h);
 
-	while (slot < PCI_MAX_SLOTS && h->slots[slot])
-		slot++;
 	if (slot == PCI_MAX_SLOTS)
 		return -1;
 	f->host = h;

@@ -97,12 +97,24 @@ struct pci_function {
 	bool intx_asserted;
 };
 
+enum pci_host_model {
+	PCI_HOST_Q35,       /* vmm's machine: Q35's IDs, ECAM */
+	PCI_HOST_I440FX,    /* under firmware: QEMU pc's 82441FX, PAM, no ECAM */
+};
+
+/* Who decodes byte accesses to port 0xCF9 (the PIIX's reset control), if anyone. */
+struct pci_cf9 {
+	const struct bus_device_ops *ops;
+	void *opaque;
+};
+
 struct pci_host {
 	pthread_mutex_t lock;            /* config space of every function */
 	struct bus *pio, *mmio;
 	struct pci_function bridge;
 	struct pci_function *slots[PCI_MAX_SLOTS];
 	uint32_t config_address;         /* the 0xCF8 register */
+	struct pci_cf9 cf9;
 	uint64_t next_mmio, next_io;     /* BAR placement */
 	struct irq_controller *irq;
 };
@@ -114,8 +126,13 @@ void pci_add_bar(struct pci_function *f, int bar, uint64_t size, uint32_t flags)
 /* Reserves len bytes of capability id in config space; returns its offset or 0. */
 unsigned pci_add_capability(struct pci_function *f, uint8_t id, unsigned len);
 
-/* Registers 0xCF8-0xCFF and the ECAM window; the bridge takes slot 0. */
-int pci_host_init(struct pci_host *h, struct bus *pio, struct bus *mmio, struct irq_controller *irq);
+/* Registers 0xCF8-0xCFF and (Q35) the ECAM window; the bridge takes slot 0. */
+int pci_host_init(struct pci_host *h, enum pci_host_model model, struct bus *pio, struct bus *mmio,
+		  struct irq_controller *irq);
+/* Byte accesses to 0xCF9 go to ops from now on (offset 0). */
+void pci_host_claim_cf9(struct pci_host *h, const struct bus_device_ops *ops, void *opaque);
+/* The slot pci_host_add() would give the next function (PCI_MAX_SLOTS: none). */
+unsigned pci_host_free_slot(const struct pci_host *h);
 /* Places f in the next free slot, assigns its BARs and INTx line; -1 when full. */
 int pci_host_add(struct pci_host *h, struct pci_function *f);
 

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < nr_mmio; i++)
 		mmio[i] = (struct acpi_mmio_device){ PLATFORM_MMIO_BASE + i * 0x1000ull, 0x1000, 5 + i };
 	struct acpi_board board;
-	machine_acpi_board(&board);
+	machine_acpi_board(&board, false);
 	struct acpi_config cfg = { argc > 2 ? (unsigned)atoi(argv[2]) : 1, ACPI_TABLES_ADDR, &board, mmio, nr_mmio };
 	if (acpi_build(tables, sizeof(tables), &cfg) == 0) {
 		fprintf(stderr, "acpi_dump: the tables do not fit\n");

@@ -25,6 +25,12 @@ void cli_run_usage(FILE *out)
 	fputs("usage: vmm run [options]\n"
 	      "\n"
 	      "  --kernel FILE      bzImage or PVH ELF kernel to boot (default: the built-in demo guest)\n"
+	      "  --firmware bios|FILE\n"
+	      "                     boot the disks through firmware instead: bios is the installed\n"
+	      "                     SeaBIOS (Debian package seabios), FILE another BIOS image\n"
+	      "  --boot hd|disk=N[,...][,menu=on|off]\n"
+	      "                     the firmware's boot order: hd, the disks as given (default);\n"
+	      "                     disk=N, the N-th --disk first; menu=on, SeaBIOS's boot menu\n"
 	      "  --kernel-decompress auto|guest|vmm\n"
 	      "                     who unpacks a bzImage's kernel: its own decompressor in the guest,\n"
 	      "                     or vmm (auto: vmm on kvm_pvm hosts, the guest elsewhere)\n"
@@ -393,8 +399,52 @@ static int parse_kernel_decompress(const char *value, enum kernel_decompress *ou
 }
 
 /* One `--name value` or `--name=value` option of `vmm run`. */
+static int parse_firmware(const char *value, struct vm_config *cfg, struct vmm_error *err)
+{
+	if (!strcmp(value, "uefi"))
+		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware uefi: OVMF is not supported yet; use --firmware bios");
+	return parse_nonempty("--firmware", value, &cfg->firmware, err);
+}
+
+static int parse_boot_item(const struct list_item *it, struct boot_config *b, struct vmm_error *err)
+{
+	unsigned n;
+
+	if (!strcmp(it->key, "hd") && !it->has_value)
+		return 0;
+	if (!strcmp(it->key, "menu"))
+		return parse_flag(it, &b->menu, err);
+	if (strcmp(it->key, "disk"))
+		return vmm_fail(err, VMM_EXIT_USAGE, "--boot: unknown item '%s' (expected hd, disk=N or menu=on|off)",
+				it->key);
+	if (parse_count(it, VMM_MAX_DISKS, &n, err) < 0)
+		return -1;
+	if (b->nr_order == VMM_MAX_DISKS)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--boot: more than %u disks", VMM_MAX_DISKS);
+	b->order[b->nr_order++] = n - 1;
+	return 0;
+}
+
+static int parse_boot(const char *value, struct boot_config *b, struct vmm_error *err)
+{
+	struct list_item it = { .opt = "--boot" };
+	int r;
+
+	*b = (struct boot_config){ 0 };
+	if (!*value)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--boot needs a value");
+	while ((r = next_item(&value, &it, err)) > 0)
+		if (parse_boot_item(&it, b, err) < 0)
+			return -1;
+	return r;
+}
+
 static int parse_run_option(const char *name, const char *value, struct vm_config *cfg, struct vmm_error *err)
 {
+	if (!strcmp(name, "--firmware"))
+		return parse_firmware(value, cfg, err);
+	if (!strcmp(name, "--boot"))
+		return parse_boot(value, &cfg->boot, err);
 	if (!strcmp(name, "--kernel"))
 		return parse_nonempty(name, value, &cfg->kernel, err);
 	if (!strcmp(name, "--kernel-decompress"))
@@ -424,7 +474,7 @@ static int parse_run_option(const char *name, const char *value, struct vm_confi
 
 static bool takes_value(const char *name)
 {
-	static const char *const names[] = { "--kernel", "--kernel-decompress", "--initrd", "--cmdline", "--vcpus",
+	static const char *const names[] = { "--firmware", "--boot", "--kernel", "--kernel-decompress", "--initrd", "--cmdline", "--vcpus",
 					     "--memory", "--console", "--disk", "--network", "--seccomp" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
@@ -432,8 +482,40 @@ static bool takes_value(const char *name)
 	return false;
 }
 
+static bool any_mmio(const struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_disks; i++)
+		if (cfg->disks[i].transport == VIRTIO_TRANSPORT_MMIO)
+			return true;
+	for (unsigned i = 0; i < cfg->nr_nics; i++)
+		if (cfg->nics[i].transport == VIRTIO_TRANSPORT_MMIO)
+			return true;
+	return false;
+}
+
+/* What --firmware and --boot allow together with the rest. */
+static int check_firmware_options(const struct vm_config *cfg, bool boot_given, struct vmm_error *err)
+{
+	if (!cfg->firmware)
+		return boot_given ? vmm_fail(err, VMM_EXIT_USAGE, "--boot needs --firmware (it orders the "
+					     "firmware's boot disks)") : 0;
+	if (cfg->kernel || cfg->initrd || cfg->cmdline)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware boots from the disks: it takes no --kernel, "
+				"--initrd or --cmdline");
+	if (any_mmio(cfg))
+		return vmm_fail(err, VMM_EXIT_USAGE, "transport=mmio has no place under --firmware (the firmware's "
+				"PC has virtio on PCI only)");
+	for (unsigned i = 0; i < cfg->boot.nr_order; i++)
+		if (cfg->boot.order[i] >= cfg->nr_disks)
+			return vmm_fail(err, VMM_EXIT_USAGE, "--boot disk=%u: there are %u disks", cfg->boot.order[i] + 1,
+					cfg->nr_disks);
+	return 0;
+}
+
 static int parse_run(int argc, char **argv, struct cli *out, struct vmm_error *err)
 {
+	bool boot_given = false;
+
 	struct vm_config *cfg = &out->run;
 
 	for (int i = 0; i < argc; i++) {
@@ -469,8 +551,9 @@ static int parse_run(int argc, char **argv, struct cli *out, struct vmm_error *e
 			return vmm_fail(err, VMM_EXIT_USAGE, "%s needs a value", name);
 		if (parse_run_option(name, value, cfg, err) < 0)
 			return -1;
+		boot_given |= !strcmp(name, "--boot");
 	}
-	return 0;
+	return check_firmware_options(cfg, boot_given, err);
 }
 
 int cli_parse(int argc, char **argv, struct cli *out, struct vmm_error *err)

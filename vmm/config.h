@@ -76,7 +76,16 @@ enum kernel_decompress {
 	KERNEL_DECOMPRESS_VMM,
 };
 
+/* --boot: the firmware's order of the disks. */
+struct boot_config {
+	unsigned order[VMM_MAX_DISKS];   /* disk indexes, first to try first */
+	unsigned nr_order;               /* 0: the disks in the order given */
+	bool menu;                       /* the firmware's boot menu */
+};
+
 struct vm_config {
+	const char *firmware;      /* the BIOS image to boot the disks with; NULL: vmm loads the kernel */
+	struct boot_config boot;
 	const char *kernel;        /* NULL: the embedded demo guest */
 	enum kernel_decompress kernel_decompress;
 	const char *initrd;

@@ -109,6 +109,9 @@ int disks_attach(struct vm_disk *disks, const struct vm_config *cfg, struct virt
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		const struct disk_config *d = &cfg->disks[i];
 		unsigned queues = disk_queues(d, cfg);
+
+		/* pci_host_add() takes the first free slot. */
+		disks[i].pci_slot = pci_host_free_slot(slots->pci);
 		int r = d->bus == DISK_BUS_NVME ? attach_nvme(&disks[i], i, queues, slots, err)
 						: attach_virtio_blk(&disks[i], queues, slots, err);
 		if (r < 0)

@@ -16,6 +16,7 @@ struct vm_disk {
 	struct virtio_blk *blk;                /* bus=virtio, */
 	struct virtio_attachment transport;    /* on its transport */
 	struct nvme *nvme;                     /* or bus=nvme, on PCI */
+	unsigned pci_slot;                     /* on PCI: its slot on bus 0 (firmware's boot order) */
 };
 
 /* Opens and locks every image; runs before /dev/kvm is opened. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "acpi_pm.h"
 #include "acpi_sleep.h"
 #include "debug_exit.h"
 #include "i8042.h"
@@ -38,14 +39,36 @@ static int add_fixed_ports(struct machine *m, struct vmm_error *err)
 		{ SERIAL_COM1_BASE, SERIAL_REGS, &serial_ops, m->serial, "serial" },
 		{ DEBUG_EXIT_PORT, DEBUG_EXIT_LEN, &debug_exit_ops, &m->power, "debug-exit" },
 		{ I8042_COMMAND_PORT, 1, &i8042_ops, &m->power, "i8042" },
-		{ ACPI_SLEEP_PORT, ACPI_SLEEP_LEN, &acpi_sleep_ops, &m->power, "acpi-sleep" },
 		{ POST_CODE_PORT, 1, &post_code_ops, NULL, "post-code" },
+		/* Under firmware, the full ACPI registers at the same ports (add_firmware_devices). */
+		{ ACPI_SLEEP_PORT, m->firmware ? 0 : ACPI_SLEEP_LEN, &acpi_sleep_ops, &m->power, "acpi-sleep" },
 	};
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
-		if (bus_register(&m->pio, ports[i].port, ports[i].len, ports[i].ops, ports[i].opaque,
+		if (ports[i].len && bus_register(&m->pio, ports[i].port, ports[i].len, ports[i].ops, ports[i].opaque,
 				 ports[i].name) < 0)
 			return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot place %s at port 0x%x: %s",
 					ports[i].name, ports[i].port, strerror(errno));
+	return 0;
+}
+
+/* The PC of QEMU's pc machine that firmware expects: PIIX3 in slot 1, fw_cfg, the CMOS clock, ACPI's PM registers. */
+static int add_firmware_devices(struct machine *m, struct vmm_error *err)
+{
+	struct irq_line rtc_irq = { .ctl = &m->irqchip, .gsi = CMOS_RTC_GSI };
+
+	piix3_init(&m->piix, m->power);
+	if (piix3_attach(&m->piix, &m->pci) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot place the ISA bridge");
+	m->fw_cfg = fw_cfg_create(&m->mem);
+	m->rtc = cmos_rtc_create(rtc_irq, NULL, &m->io.loop);
+	m->acpi_pm = acpi_pm_create(m->power, NULL);
+	if (!m->fw_cfg || !m->rtc || !m->acpi_pm)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot create fw_cfg, the CMOS clock and ACPI's registers");
+	if (bus_register(&m->pio, FW_CFG_PORT_BASE, FW_CFG_PORT_LEN, &fw_cfg_ops, m->fw_cfg, "fw_cfg") < 0 ||
+	    bus_register(&m->pio, CMOS_RTC_PORT_BASE, CMOS_RTC_PORT_LEN, &cmos_rtc_ops, m->rtc, "cmos-rtc") < 0 ||
+	    bus_register(&m->pio, ACPI_PM_PORT, ACPI_PM_LEN, &acpi_pm_ops, m->acpi_pm, "acpi-pm") < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot place fw_cfg, the CMOS clock and ACPI's registers: %s",
+				strerror(errno));
 	return 0;
 }
 
@@ -54,13 +77,17 @@ int machine_add_devices(struct machine *m, const struct vm_config *cfg, struct s
 {
 	struct irq_line com1_irq = { .ctl = &m->irqchip, .gsi = SERIAL_COM1_GSI };
 
+	m->firmware = cfg->firmware != NULL;
 	m->serial = serial_create(com1_irq, console);
 	if (!m->serial)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "out of memory");
 	if (add_fixed_ports(m, err) < 0)
 		return -1;
-	if (iothread_init(&m->io) < 0 || pci_host_init(&m->pci, &m->pio, &m->mmio, &m->irqchip) < 0)
+	if (iothread_init(&m->io) < 0 ||
+	    pci_host_init(&m->pci, m->firmware ? PCI_HOST_I440FX : PCI_HOST_Q35, &m->pio, &m->mmio, &m->irqchip) < 0)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot set up the I/O thread and PCI host: %s", strerror(errno));
+	if (m->firmware && add_firmware_devices(m, err) < 0)
+		return -1;
 	m->platform = (struct platform){ &m->mem, &m->pio, &m->mmio, &m->irqchip, &m->ioevents, &m->io.loop };
 	m->slots = (struct virtio_slots){ .platform = &m->platform, .pci = &m->pci };
 	if (disks_attach(m->disks, cfg, &m->slots, err) < 0)
@@ -68,13 +95,19 @@ int machine_add_devices(struct machine *m, const struct vm_config *cfg, struct s
 	return nics_attach(m->nics, cfg, &m->slots, err);
 }
 
-void machine_acpi_board(struct acpi_board *board)
+/* Under firmware the PCI host has no ECAM and the firmware assigns BARs in its own window. */
+void machine_acpi_board(struct acpi_board *board, bool firmware)
 {
 	*board = (struct acpi_board){
 		.com1_port = SERIAL_COM1_BASE, .com1_ports = SERIAL_REGS, .com1_gsi = SERIAL_COM1_GSI,
 		.reset_port = I8042_COMMAND_PORT, .reset_value = I8042_CMD_RESET,
 		.sleep_port = ACPI_SLEEP_PORT, .s5_sleep_type = ACPI_SLEEP_TYPE_S5,
 		.pci_config_port = PCI_CONFIG_ADDRESS_PORT, .pci_slots = PCI_MAX_SLOTS,
+		.pci_ecam = !firmware,
+		.pci_mmio_base = firmware ? FIRMWARE_PCI_MMIO_BASE : PCI_MMIO_BASE,
+		.pci_mmio_end = firmware ? FIRMWARE_PCI_MMIO_END : PCI_MMIO_BASE + PCI_MMIO_SIZE,
+		.rtc_port = firmware ? CMOS_RTC_PORT_BASE : 0, .rtc_gsi = CMOS_RTC_GSI,
+		.pm_port = firmware ? ACPI_PM_PORT : 0,
 	};
 	for (unsigned slot = 0; slot < PCI_MAX_SLOTS; slot++)
 		board->pci_slot_gsi[slot] = pci_intx_gsi(slot);
@@ -96,6 +129,9 @@ void machine_destroy(struct machine *m)
 	disks_close(m->disks, m->nr_disks);
 	nics_close(m->nics, m->nr_nics);
 	serial_destroy(m->serial);
+	cmos_rtc_destroy(m->rtc);
+	acpi_pm_destroy(m->acpi_pm);
+	fw_cfg_destroy(m->fw_cfg);
 	bus_destroy(&m->pio);
 	bus_destroy(&m->mmio);
 }

@@ -10,14 +10,17 @@
 
 #include "acpi.h"
 #include "bus.h"
+#include "cmos_rtc.h"
 #include "config.h"
 #include "disks.h"
 #include "error.h"
+#include "fw_cfg.h"
 #include "guest_mem.h"
 #include "iothread.h"
 #include "memmap.h"
 #include "nics.h"
 #include "pci.h"
+#include "piix.h"
 #include "platform.h"
 #include "power.h"
 #include "serial.h"
@@ -39,6 +42,12 @@ struct machine {
 	unsigned nr_disks, nr_nics;
 	struct serial *serial;
 	struct power_control power;
+	/* Under firmware (--firmware): QEMU pc's ISA bridge, fw_cfg and the CMOS clock. */
+	bool firmware;
+	struct piix3 piix;
+	struct fw_cfg *fw_cfg;
+	struct cmos_rtc *rtc;
+	struct acpi_pm *acpi_pm;
 };
 
 /* Empty buses; power is how devices stop the VM. */
@@ -48,8 +57,8 @@ int machine_open_backends(struct machine *m, const struct vm_config *cfg, struct
 /* The devices, once RAM, the interrupt controller and the doorbells exist. */
 int machine_add_devices(struct machine *m, const struct vm_config *cfg, struct serial_backend console,
 			struct vmm_error *err);
-/* What ACPI tells the guest about the fixed devices added here. */
-void machine_acpi_board(struct acpi_board *board);
+/* What ACPI tells the guest about the fixed devices added here, with firmware or without. */
+void machine_acpi_board(struct acpi_board *board, bool firmware);
 /* Starts and stops device work (the I/O thread); the devices stay. */
 int machine_start(struct machine *m);
 void machine_stop(struct machine *m);

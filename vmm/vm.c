@@ -115,9 +115,32 @@ static int allocate_guest_ram(struct vm *vm, struct vmm_error *err)
 	return 0;
 }
 
+/*
+ * The firmware is a read-only slot: the CPU fetches its reset vector there
+ * (KVM cannot run code from MMIO), and a guest's writes to it become MMIO
+ * exits that nothing claims, as writes to a ROM go nowhere.
+ */
+static int register_firmware(struct vm *vm, unsigned slot_id, struct vmm_error *err)
+{
+	const struct firmware_image *img = &vm->firmware;
+	struct kvm_userspace_memory_region slot = {
+		.slot = slot_id, .flags = KVM_MEM_READONLY, .guest_phys_addr = img->gpa,
+		.memory_size = img->size, .userspace_addr = (uintptr_t)img->data,
+	};
+
+	if (ioctl(vm->kvm.fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "--firmware needs read-only memory slots "
+				"(KVM_CAP_READONLY_MEM), which this host's KVM lacks");
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot map the firmware: %s", strerror(errno));
+	return 0;
+}
+
 static int register_guest_ram(struct vm *vm, struct vmm_error *err)
 {
-	for (unsigned i = 0; i < vm->machine.mem.nr_regions; i++) {
+	unsigned i = 0;
+
+	for (; i < vm->machine.mem.nr_regions; i++) {
 		const struct guest_mem_region *r = &vm->machine.mem.region[i];
 		struct kvm_userspace_memory_region slot = {
 			.slot = i, .guest_phys_addr = r->gpa, .memory_size = r->size,
@@ -127,7 +150,7 @@ static int register_guest_ram(struct vm *vm, struct vmm_error *err)
 			return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_USER_MEMORY_REGION failed: %s",
 					strerror(errno));
 	}
-	return 0;
+	return vm->firmware.data ? register_firmware(vm, i, err) : 0;
 }
 
 /* Maps the whole file read-only, and keeps it open for boot_blob_copy(). */
@@ -163,6 +186,10 @@ static void unmap_file(struct mapped_file *f)
 
 static int open_input_files(struct vm *vm, struct vmm_error *err)
 {
+	if (vm->cfg.firmware) {
+		const char *path = firmware_path(vm->cfg.firmware, err);
+		return path ? firmware_load(path, &vm->firmware, err) : -1;
+	}
 	if (vm->cfg.kernel) {
 		if (map_file("--kernel", vm->cfg.kernel, &vm->kernel_file, err) < 0)
 			return -1;
@@ -212,9 +239,11 @@ static struct boot_request boot_request(struct vm *vm, const struct acpi_config 
 	};
 }
 
-/* The kernel and initrd, checked and in guest RAM; then the files can go. */
+/* The kernel and initrd, checked and in guest RAM; then the files can go. Firmware loads its own. */
 static int load_kernel(struct vm *vm, struct boot_kernel *k, struct vmm_error *err)
 {
+	if (vm->firmware.data)
+		return firmware_copy_low(&vm->firmware, &vm->machine.mem, err);
 	vm->decompress = bzimage_decompressor(vm);
 	struct boot_request req = boot_request(vm, NULL);
 	int ret = boot_load_kernel(&req, k, err);
@@ -225,12 +254,36 @@ static int load_kernel(struct vm *vm, struct boot_kernel *k, struct vmm_error *e
 	return ret;
 }
 
+/* What the firmware reads: ACPI tables to place, the memory map, the disks in boot order. */
+static int fill_firmware_tables(struct vm *vm, struct vmm_error *err)
+{
+	struct machine *m = &vm->machine;
+	struct acpi_board board;
+	struct firmware_disk disks[VMM_MAX_DISKS];
+
+	machine_acpi_board(&board, true);
+	struct acpi_config acpi = { .nr_cpus = vm->nr_vcpus, .base = 0, .board = &board };
+	for (unsigned i = 0; i < m->nr_disks; i++)
+		disks[i].pci_slot = m->disks[i].pci_slot;
+	struct firmware_setup setup = {
+		.map = &m->map, .nr_cpus = vm->nr_vcpus, .acpi = &acpi, .boot = &vm->cfg.boot,
+		.disks = disks, .nr_disks = m->nr_disks, .console_port = SERIAL_COM1_BASE,
+	};
+	firmware_fill_cmos(m->rtc, &m->map, vm->nr_vcpus);
+	return firmware_fill_fw_cfg(m->fw_cfg, &setup, err);
+}
+
 /* Boot information and ACPI tables for the machine as built. */
 static int finish_boot(struct vm *vm, const struct boot_kernel *k, struct boot_entry *entry, struct vmm_error *err)
 {
 	struct machine *m = &vm->machine;
 	struct acpi_board board;
-	machine_acpi_board(&board);
+
+	if (vm->firmware.data) {
+		*entry = (struct boot_entry){ .kind = BOOT_ENTRY_RESET };
+		return fill_firmware_tables(vm, err);
+	}
+	machine_acpi_board(&board, false);
 	struct acpi_config acpi = { .nr_cpus = vm->nr_vcpus, .base = ACPI_TABLES_ADDR, .board = &board,
 				    .mmio_devices = m->slots.mmio, .nr_mmio_devices = m->slots.nr_mmio };
 	struct boot_request req = boot_request(vm, &acpi);
@@ -274,6 +327,8 @@ static int create_vcpus(struct vm *vm, const struct boot_entry *entry, struct vm
 		return -1;
 	find_coalesced_ring(vm);
 	/* vCPU 0 is the bootstrap processor; the others wait for INIT/SIPI. */
+	if (entry->kind == BOOT_ENTRY_RESET)
+		return 0;
 	if (entry->kind == BOOT_ENTRY_PVH)
 		return vcpu_set_pvh_entry(&vm->vcpus[0], (uint32_t)entry->rip, (uint32_t)entry->info, err);
 	return vcpu_set_long_mode_entry(&vm->vcpus[0], entry->rip, entry->info, err);
@@ -332,6 +387,7 @@ void vm_destroy(struct vm *vm)
 	console_close(&vm->console);
 	unmap_file(&vm->kernel_file);
 	unmap_file(&vm->initrd_file);
+	firmware_unload(&vm->firmware);
 	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].env)
 			vcpu_destroy(&vm->vcpus[i]);

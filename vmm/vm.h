@@ -15,6 +15,7 @@
 #include "config.h"
 #include "console.h"
 #include "error.h"
+#include "firmware.h"
 #include "kvm.h"
 #include "kvm_irq.h"
 #include "machine.h"
@@ -40,6 +41,7 @@ struct vm {
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;
 	struct mapped_file kernel_file, initrd_file;   /* until loaded */
+	struct firmware_image firmware;                /* --firmware: mapped at the top of 4 GiB */
 	enum bzimage_decompress decompress;
 
 	sigset_t stop_signals;      /* SIGINT, SIGTERM: blocked, read from a signalfd */

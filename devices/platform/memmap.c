@@ -36,3 +36,14 @@ size_t memmap_e820(const struct memmap *map, struct e820_entry *out, size_t max)
 		out[n++] = (struct e820_entry){ map->ram[1].gpa, map->ram[1].size, E820_RAM };
 	return n;
 }
+
+size_t memmap_firmware_e820(const struct memmap *map, struct e820_entry *out, size_t max)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < map->nr_ram && n < max; i++)
+		out[n++] = (struct e820_entry){ map->ram[i].gpa, map->ram[i].size, E820_RAM };
+	if (n < max)
+		out[n++] = (struct e820_entry){ KVM_IDENTITY_MAP_ADDR, KVM_REAL_MODE_PAGES_SIZE, E820_RESERVED };
+	return n;
+}

@@ -47,9 +47,22 @@
 #define PLATFORM_MMIO_SIZE   0x0EC00000ull
 #define IOAPIC_BASE          0xFEC00000ull
 #define LAPIC_BASE           0xFEE00000ull
-/* Pages KVM needs on Intel hosts for real-mode emulation (KVM_SET_TSS_ADDR). */
-#define KVM_IDENTITY_MAP_ADDR 0xFFFBC000ull
-#define KVM_TSS_ADDR          0xFFFBD000ull
+/* Pages KVM needs on Intel hosts for real-mode emulation (KVM_SET_TSS_ADDR);
+ * where QEMU puts them, below the 16 MiB a firmware image may take. */
+#define KVM_IDENTITY_MAP_ADDR 0xFEFFC000ull
+#define KVM_TSS_ADDR          0xFEFFD000ull
+#define KVM_REAL_MODE_PAGES_SIZE 0x4000ull
+/*
+ * Firmware (--firmware): the image ends at 4 GiB, and its last 128 KiB
+ * are also what the CPU sees at 0xE0000-0xFFFFF after reset, as on a PC.
+ * The PCI window is what SeaBIOS assigns BARs in on QEMU's pc machine.
+ */
+#define FIRMWARE_END          MMIO_HOLE_END
+#define FIRMWARE_MAX_SIZE     (16 * MiB)
+#define FIRMWARE_LOW_SIZE     (128 * KiB)
+#define FIRMWARE_LOW_ADDR     (1 * MiB - FIRMWARE_LOW_SIZE)
+#define FIRMWARE_PCI_MMIO_BASE MMIO_HOLE_START
+#define FIRMWARE_PCI_MMIO_END  IOAPIC_BASE
 #define HIGH_RAM_START       MMIO_HOLE_END
 
 #define GUEST_RAM_MIN        (8 * MiB)
@@ -85,6 +98,9 @@ struct e820_entry {
 void memmap_init(struct memmap *map, uint64_t ram_size);
 /* The map the guest sees; returns the number of entries written. */
 size_t memmap_e820(const struct memmap *map, struct e820_entry *out, size_t max);
+/* The map firmware is given (fw_cfg's etc/e820): RAM and KVM's pages only;
+ * the firmware reserves its own areas and places the ACPI tables. */
+size_t memmap_firmware_e820(const struct memmap *map, struct e820_entry *out, size_t max);
 /* The end of RAM below the hole. */
 uint64_t memmap_low_ram_end(const struct memmap *map);
 

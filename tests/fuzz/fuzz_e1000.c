@@ -175,7 +175,7 @@ static void build(struct machine *m, uint8_t mode)
 	m->irq = (struct irq_controller){ with_loop ? &irqfd_irq_ops : &plain_irq_ops, NULL };
 	fake_loop_init(&m->fl);
 	m->frame.waiting = false;
-	pci_host_init(&m->host, &m->pio, &m->mmio, &m->irq);
+	pci_host_init(&m->host, PCI_HOST_Q35, &m->pio, &m->mmio, &m->irq);
 	struct platform p = { &m->mem, &m->pio, &m->mmio, &m->irq, NULL, with_loop ? &m->fl.loop : NULL };
 	struct net_backend be = { &backend_ops, &m->frame, offloads, 0 };
 	m->nic = e1000_create(&p, &be, mac);

@@ -19,7 +19,8 @@
 
 static const struct acpi_board board = {
 	.com1_port = 0x3f8, .com1_ports = 8, .com1_gsi = 4, .reset_port = 0x64, .reset_value = 0xfe,
-	.sleep_port = 0x600, .s5_sleep_type = 5, .pci_config_port = 0xcf8, .pci_slots = 1, .pci_slot_gsi = { 16 },
+	.sleep_port = 0x600, .s5_sleep_type = 5, .pci_config_port = 0xcf8, .pci_slots = 1,
+	.pci_ecam = true, .pci_mmio_base = 0xc0000000, .pci_mmio_end = 0xe0000000, .pci_slot_gsi = { 16 },
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

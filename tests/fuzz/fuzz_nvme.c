@@ -168,7 +168,7 @@ static void build(struct machine *m, uint8_t mode)
 	if (mode & 4)
 		m->be.write_cache = false;
 	m->disk.hold = mode & 8;
-	pci_host_init(&m->host, &m->pio, &m->mmio, &m->irq);
+	pci_host_init(&m->host, PCI_HOST_Q35, &m->pio, &m->mmio, &m->irq);
 	struct platform p = { &m->mem, &m->pio, &m->mmio, &m->irq, with_loop ? &m->ioevents : NULL,
 			      with_loop ? &m->fl.loop : NULL };
 	m->nvme = nvme_create(&p, &m->be, 1 + ((mode >> 4) & 3), "fuzz");

@@ -167,7 +167,7 @@ static void build(struct machine *m)
 {
 	bus_init(&m->pio, "pio");
 	bus_init(&m->mmio, "mmio");
-	pci_host_init(&m->host, &m->pio, &m->mmio, &irq);
+	pci_host_init(&m->host, PCI_HOST_Q35, &m->pio, &m->mmio, &irq);
 	mem_block_init(&m->disk, &m->be, 64 << 10, 256, false);
 	m->disk.hold = true;
 	struct platform p = { &m->mem, &m->pio, &m->mmio, &irq, &ioevents, &loop };

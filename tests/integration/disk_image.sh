@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Boots the disk image tools/disk-image.py makes through standard firmware
-# under QEMU: the reference vmm's own firmware boot is held to (issue 15).
-#   disk_image.sh qemu-bios|qemu-bios-nvme|qemu-uefi   with SRC set by ctest
+# Boots the disk image tools/disk-image.py makes through standard firmware,
+# under vmm and under QEMU (the reference vmm is held to).
+#   disk_image.sh vmm-bios|vmm-bios-nvme|qemu-bios|qemu-bios-nvme|qemu-uefi
+#   with SRC (and VMM for vmm-*) set by ctest
+# vmm-bios, vmm-bios-nvme: `vmm run --firmware bios` with Debian's SeaBIOS,
+#   the disk on virtio-blk or NVMe; the same checks as QEMU's below.
 # qemu-bios: Debian's SeaBIOS (QEMU's -M pc) from a virtio-blk disk: GRUB's
 #   menu on the serial console, Linux mounts the root partition and writes
 #   to it, `poweroff -f` ends QEMU with status 0, and the image, read on the
@@ -29,6 +32,8 @@ command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is missing 
 "$SRC/tools/disk-image.py" --output "$work/disk.img" || fail "tools/disk-image.py could not build the image"
 
 case "$mode" in
+vmm-bios)       disk=(--disk "path=$work/disk.img") ;;
+vmm-bios-nvme)  disk=(--disk "path=$work/disk.img,bus=nvme,serial=vmmdisk") ;;
 qemu-bios)      firmware=(-M pc); disk=(-device virtio-blk-pci,drive=d0) ;;
 qemu-bios-nvme) firmware=(-M pc); disk=(-device nvme,drive=d0,serial=vmmdisk) ;;
 qemu-uefi)
@@ -41,6 +46,12 @@ qemu-uefi)
 *) fail "unknown mode $mode" ;;
 esac
 
+run_vmm() {
+	rm -f "$work/console"
+	timeout "$limit" "${VMM:?}" run --firmware bios --vcpus 2 --memory 512 --console "file=$work/console" \
+		"${disk[@]}"
+}
+
 run_qemu() {
 	rm -f "$work/console"
 	timeout "$limit" qemu-system-x86_64 -enable-kvm -cpu host -smp 2 -m 512 -nodefaults -display none \
@@ -48,19 +59,26 @@ run_qemu() {
 		-drive "file=$work/disk.img,format=raw,if=none,id=d0" "${disk[@]}"
 }
 
+run_guest() {
+	case "$mode" in
+	vmm-*) run_vmm ;;
+	*) run_qemu ;;
+	esac
+}
+
 boot() {
 	local start=$SECONDS status
-	run_qemu
+	run_guest
 	status=$?
 	# With -no-reboot a guest's triple fault ends QEMU with status 0 too, its console cut
 	# short: in the nested test machine its emulated AMD-V does that now and then
 	# (docs/testing.md). Such a boot is made once more; a second one stands.
 	if [ "$status" -eq 0 ] && ! grep -qF "vmm-disk: done" "$work/console"; then
 		echo "boot $1: QEMU ended before the guest's power-off (a reset: with -no-reboot, a triple fault); once more"
-		run_qemu
+		run_guest
 		status=$?
 	fi
-	[ "$status" -eq 0 ] || fail "QEMU ended with status $status (124: no power-off within $limit s)"
+	[ "$status" -eq 0 ] || fail "$mode ended with status $status (124: no power-off within $limit s)"
 	echo "boot $1: $((SECONDS - start)) s"
 	expect "GNU GRUB"
 	expect "vmm-init: /init is running"

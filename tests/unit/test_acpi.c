@@ -15,6 +15,7 @@ static uint8_t buf[0x20000];
 static const struct acpi_board board = {
 	.com1_port = 0x3f8, .com1_ports = 8, .com1_gsi = 4, .reset_port = 0x64, .reset_value = 0xfe,
 	.sleep_port = 0x600, .s5_sleep_type = 5, .pci_config_port = 0xcf8, .pci_slots = 32,
+	.pci_ecam = true, .pci_mmio_base = 0xc0000000, .pci_mmio_end = 0xe0000000,
 	.pci_slot_gsi = { 16, 17, 18, 19, 20, 21, 22, 23, 16, 17, 18, 19, 20, 21, 22, 23,
 			  16, 17, 18, 19, 20, 21, 22, 23, 16, 17, 18, 19, 20, 21, 22, 23 },
 };

@@ -248,7 +248,7 @@ static void start(unsigned tx_offloads, struct event_loop *loop)
 	irq_recorder_init(&irqs);
 	doorbell_recorder_init(&doorbells);
 	fake_guest_init(&g, RING);
-	ck_assert_int_eq(pci_host_init(&host, &pio, &mmio, &irqs.ctl), 0);
+	ck_assert_int_eq(pci_host_init(&host, PCI_HOST_Q35, &pio, &mmio, &irqs.ctl), 0);
 	struct platform p = { &g.mem, &pio, &mmio, &irqs.ctl, NULL, loop };
 	struct net_backend be = { &fb_ops, &fb, tx_offloads, 0 };
 	nic = e1000_create(&p, &be, our_mac);

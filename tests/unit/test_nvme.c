@@ -263,7 +263,7 @@ static void start(const struct config *c)
 	irqs.ctl = (struct irq_controller){ &irq_ops, &irqs };
 	doorbell_recorder_init(&doorbells);
 	fake_guest_init(&g, 16);
-	ck_assert_int_eq(pci_host_init(&host, &pio, &mmio, &irqs.ctl), 0);
+	ck_assert_int_eq(pci_host_init(&host, PCI_HOST_Q35, &pio, &mmio, &irqs.ctl), 0);
 	mem_block_init(&disk, &be, DISK_BYTES, c->depth, c->readonly);
 	if (c->no_write_cache)
 		be.write_cache = false;

@@ -58,7 +58,7 @@ static void setup(void)
 	doorbell_recorder_init(&doorbells);
 	fake_guest_init(&g, 16);
 	memset(notified, 0, sizeof(notified));
-	ck_assert_int_eq(pci_host_init(&host, &pio, &mmio, &irqs.ctl), 0);
+	ck_assert_int_eq(pci_host_init(&host, PCI_HOST_Q35, &pio, &mmio, &irqs.ctl), 0);
 	ck_assert_int_eq(virtio_dev_init(&vdev, &test_ops, NULL, &g.mem, 1ull << 3, 2), 0);
 	struct platform p = { &g.mem, &pio, &mmio, &irqs.ctl, &doorbells.ioevents, &doorbells.loop };
 	vp = virtio_pci_create(&vdev, &p, 0x018000);

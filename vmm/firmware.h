@@ -1,0 +1,62 @@
+/*
+ * Booting through firmware (--firmware): the BIOS image in guest memory,
+ * and what the firmware reads from the machine: fw_cfg files (memory map,
+ * ACPI tables through the table loader, boot order, serial console) and
+ * the CMOS bytes for memory sizes and the CPU count; see firmware.c.
+ */
+#ifndef VMM_FIRMWARE_H
+#define VMM_FIRMWARE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acpi.h"
+#include "cmos_rtc.h"
+#include "config.h"
+#include "error.h"
+#include "fw_cfg.h"
+#include "guest_mem.h"
+#include "memmap.h"
+
+/* Debian's seabios package, then QEMU's copy of it. */
+#define FIRMWARE_BIOS_PATHS { "/usr/share/seabios/bios-256k.bin", "/usr/share/qemu/bios-256k.bin" }
+
+/* A firmware image in memory of its own, which guest memory maps read-only at its end below 4 GiB. */
+struct firmware_image {
+	uint8_t *data;
+	size_t size;
+	uint64_t gpa;
+};
+
+/* "bios" names the installed SeaBIOS; anything else is a path. NULL (and err) when bios is not installed. */
+const char *firmware_path(const char *spec, struct vmm_error *err);
+/* Reads and checks the image: a multiple of 64 KiB, at most FIRMWARE_MAX_SIZE. */
+int firmware_load(const char *path, struct firmware_image *img, struct vmm_error *err);
+void firmware_unload(struct firmware_image *img);
+/* The last 128 KiB, where the CPU runs them in real mode after reset: 0xE0000-0xFFFFF. */
+int firmware_copy_low(const struct firmware_image *img, const struct guest_mem *mem, struct vmm_error *err);
+
+/* Where each disk sits, for the boot order. */
+struct firmware_disk {
+	unsigned pci_slot;
+};
+
+struct firmware_setup {
+	const struct memmap *map;
+	unsigned nr_cpus;
+	const struct acpi_config *acpi;
+	const struct boot_config *boot;
+	const struct firmware_disk *disks;
+	unsigned nr_disks;
+	uint16_t console_port;          /* SeaBIOS draws its text console there */
+};
+
+/* Fills fw_cfg with what the firmware reads. */
+int firmware_fill_fw_cfg(struct fw_cfg *fc, const struct firmware_setup *s, struct vmm_error *err);
+/* The NVRAM bytes of QEMU's pc machine: memory below and above 4 GiB, the CPU count. */
+void firmware_fill_cmos(struct cmos_rtc *rtc, const struct memmap *map, unsigned nr_cpus);
+
+/* The bootorder file's text for these disks in this order (bytes written, 0 if out is too small). */
+size_t firmware_bootorder(const struct firmware_setup *s, char *out, size_t size);
+
+#endif
