@@ -45,6 +45,7 @@ struct builder {
 	size_t size, used;
 	uint64_t base;
 	struct acpi_layout *layout;   /* NULL: nobody moves the tables */
+	bool layout_full;             /* a field or table went unrecorded: the build fails */
 };
 
 static uint8_t checksum(const void *p, size_t n)
@@ -82,9 +83,13 @@ static void note_pointer(struct builder *b, const void *field, uint8_t size, boo
 {
 	struct acpi_layout *l = b->layout;
 
-	if (l && l->nr_pointers < ACPI_MAX_POINTERS)
-		l->pointers[l->nr_pointers++] = (struct acpi_pointer){
-			(uint32_t)((const uint8_t *)field - b->buf), size, in_rsdp };
+	if (!l)
+		return;
+	if (l->nr_pointers == ACPI_MAX_POINTERS) {
+		b->layout_full = true;
+		return;
+	}
+	l->pointers[l->nr_pointers++] = (struct acpi_pointer){ (uint32_t)((const uint8_t *)field - b->buf), size, in_rsdp };
 }
 
 static void header_init(struct acpi_header *h, const char *sig, uint32_t len, uint8_t rev)
@@ -105,8 +110,13 @@ static void table_finish(struct builder *b, struct acpi_header *h)
 
 	h->checksum = 0;
 	h->checksum = checksum(h, h->length);
-	if (l && l->nr_tables < ACPI_MAX_TABLES)
-		l->tables[l->nr_tables++] = (struct acpi_extent){ (uint32_t)((uint8_t *)h - b->buf), h->length };
+	if (!l)
+		return;
+	if (l->nr_tables == ACPI_MAX_TABLES) {
+		b->layout_full = true;
+		return;
+	}
+	l->tables[l->nr_tables++] = (struct acpi_extent){ (uint32_t)((uint8_t *)h - b->buf), h->length };
 }
 
 #define MADT_LEVEL_HIGH 0x000d   /* MPS INTI flags: active high, level-triggered */
@@ -339,6 +349,7 @@ static struct acpi_header *build_fadt(struct builder *b, const struct acpi_heade
 	f->flags = FADT_RESET_REG_SUP | FADT_PWR_BUTTON | FADT_SLP_BUTTON;
 	f->iapc_boot_arch = IAPC_VGA_NOT_PRESENT | IAPC_ASPM_CONTROLS |
 			    (board->rtc_port ? 0 : IAPC_CMOS_RTC_NOT_PRESENT);
+	f->century = board->rtc_port ? ACPI_CMOS_CENTURY : 0;
 	f->reset_reg = io_register(board->reset_port, 8);
 	f->reset_value = board->reset_value;
 	if (board->pm_port == 0)
@@ -382,19 +393,19 @@ static size_t build(struct builder *b, const struct acpi_config *cfg)
 	rsdp->extended_checksum = checksum(rsdp, sizeof(*rsdp));
 	if (b->layout)
 		b->layout->rsdp = (struct acpi_extent){ 0, sizeof(*rsdp) };
-	return b->used;
+	return b->layout_full ? 0 : b->used;
 }
 
 size_t acpi_build(uint8_t *buf, size_t size, const struct acpi_config *cfg)
 {
-	struct builder b = { buf, size, 0, cfg->base, NULL };
+	struct builder b = { buf, size, 0, cfg->base, NULL, false };
 	return build(&b, cfg);
 }
 
 size_t acpi_build_relocatable(uint8_t *buf, size_t size, const struct acpi_config *cfg,
 			      struct acpi_layout *layout)
 {
-	struct builder b = { buf, size, 0, 0, layout };
+	struct builder b = { buf, size, 0, 0, layout, false };
 
 	memset(layout, 0, sizeof(*layout));
 	return build(&b, cfg);

@@ -104,6 +104,8 @@ _Static_assert(sizeof(struct acpi_fadt) == 276, "FADT revision 6 is 276 bytes");
 #define IAPC_VGA_NOT_PRESENT      (1u << 2)
 #define IAPC_ASPM_CONTROLS        (1u << 4)
 #define IAPC_CMOS_RTC_NOT_PRESENT (1u << 5)
+/* The CMOS RAM byte that holds the century (the PC's, devices/cmos_rtc.c). */
+#define ACPI_CMOS_CENTURY 0x32
 /* Unused on a hardware-reduced platform, but Linux routes it whatever it is. */
 #define ACPI_SCI_IRQ 9
 

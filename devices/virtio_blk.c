@@ -380,8 +380,7 @@ static bool take_request(struct virtio_blk *blk, unsigned q)
 		blk->stalled = true;
 		return false;
 	}
-	/* The kick state is settled after the submission (settle_kicks()). */
-	int r = virtq_pop_quiet(vq, &req->chain);
+	int r = virtq_pop(vq, &req->chain);
 	if (r == 0)
 		return false;
 	if (r < 0) {
@@ -410,40 +409,25 @@ static bool take_request(struct virtio_blk *blk, unsigned q)
 	return true;
 }
 
-static unsigned take_requests(struct virtio_blk *blk, unsigned q)
+static void take_requests(struct virtio_blk *blk, unsigned q)
 {
-	unsigned n = 0;
-
 	while (take_request(blk, q))
-		n++;
-	return n;
+		;
 }
 
 /*
  * After the backend took a round's requests: a queue with requests in
  * flight asks the driver for no kicks, since its completions look at the
- * ring; an idle one arms them, and takes what the driver added before the
- * arm. Only now, not when the ring ran empty: armed during the submission,
- * the queue would have the driver kick for each request it adds meanwhile.
- * Requests completed inside submit() count as done. A queue that takes
- * nothing (no room: requests of other queues hold it) stays for the
- * completions' round.
+ * ring; an idle one stays armed, as virtq_pop() left it on finding the
+ * ring empty. Requests completed inside submit() count as done.
  */
-static void settle_kicks(struct virtio_blk *blk, unsigned q)
+static void hold_kicks_if_busy(struct virtio_blk *blk, unsigned q)
 {
 	struct blk_queue_state *qs = &blk->queue_state[q];
-	struct virtqueue *vq = &blk->vdev.queues[q];
 
-	for (;;) {
-		qs->kicks_held = qs->in_flight > 0 && vq->ready;
-		if (qs->kicks_held) {
-			virtq_hold_kicks(vq);
-			return;
-		}
-		if (!virtq_arm_kick(vq) || take_requests(blk, q) == 0)
-			return;
-		blk->be->ops->submit(blk->be->ctx);
-	}
+	qs->kicks_held = qs->in_flight > 0 && blk->vdev.queues[q].ready;
+	if (qs->kicks_held)
+		virtq_hold_kicks(&blk->vdev.queues[q]);
 }
 
 static void blk_queue_notify(struct virtio_dev *vdev, unsigned q)
@@ -452,7 +436,7 @@ static void blk_queue_notify(struct virtio_dev *vdev, unsigned q)
 
 	take_requests(blk, q);
 	blk->be->ops->submit(blk->be->ctx);
-	settle_kicks(blk, q);
+	hold_kicks_if_busy(blk, q);
 	signal_queues(blk);
 }
 
@@ -484,7 +468,7 @@ static void after_completions(struct virtio_blk *blk, unsigned skip)
 		blk->be->ops->submit(blk->be->ctx);
 		for (unsigned q = 0; q < blk->vdev.nr_queues; q++)
 			if (in_round(blk, q, stalled, skip))
-				settle_kicks(blk, q);
+				hold_kicks_if_busy(blk, q);
 	}
 	signal_queues(blk);
 }

@@ -254,12 +254,30 @@ running_threads_are_confined() {
 	[ "$n" -ge 5 ] || fail "only $n threads seen"
 }
 
+# SeaBIOS with a disk it cannot boot: its banner and its boot attempts on
+# the serial console, "No bootable device", and the reset 5 s later
+# (etc/boot-fail-wait) ends vmm with status 0.
+case_firmware_no_disk() {
+	need_kvm
+	[ -r /usr/share/seabios/bios-256k.bin ] || [ -r /usr/share/qemu/bios-256k.bin ] ||
+		fail "SeaBIOS is not installed (tools/install-deps.sh installs seabios)"
+	truncate -s 1M "$work/blank.img"
+	run_vmm --firmware bios --disk "path=$work/blank.img" --vcpus 2 --stats
+	expect_status 0
+	expect_out "SeaBIOS (version"
+	expect_out "Booting from Hard Disk..."
+	expect_out "No bootable device."
+	expect_out "Retrying in 5 seconds."
+}
+
 case_usage_errors() {
 	printf 'not an elf' >"$work/bad.elf"
 	: >"$work/empty"
 	mkfifo "$work/fifo"
 	ln -s "$work/console.log" "$work/link.log"
 	truncate -s 1M "$work/disk.img"
+	truncate -s 100000 "$work/odd.bin"     # not a multiple of 64 KiB
+	truncate -s 17M "$work/huge.bin"       # more than 16 MiB
 	# A bzImage cut short of what its header (syssize) promises.
 	if [ -n "${SRC:-}" ] && "$SRC/tools/linux-guest.py" >"$work/paths" 2>/dev/null; then
 		# shellcheck disable=SC1091
@@ -286,6 +304,15 @@ case_usage_errors() {
 		"--console tty"
 		"--console file=$work/link.log"
 		"--network tap=t0,colour=red"
+		"--firmware $work/missing.bin"
+		"--firmware $work/odd.bin"
+		"--firmware $work/huge.bin"
+		"--firmware $work/bad.elf"
+		"--firmware uefi"
+		"--firmware bios --kernel $work/bad.elf"
+		"--boot hd"
+		"--firmware bios --disk $work/disk.img --boot disk=2"
+		"--firmware bios --disk $work/disk.img,transport=mmio"
 	)
 	[ -f "$work/cut.bzImage" ] && cases+=("--kernel $work/cut.bzImage")
 	for args in "${cases[@]}"; do

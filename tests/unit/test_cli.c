@@ -1,4 +1,4 @@
-/* Command-line parsing: commands, options, sizes, and the --disk and --network lists. */
+/* Command-line parsing: commands, options, sizes, the --disk and --network lists, --firmware and --boot. */
 #include <string.h>
 
 #include "cli.h"
@@ -270,6 +270,68 @@ START_TEST(test_network_options)
 }
 END_TEST
 
+START_TEST(test_firmware_options)
+{
+	struct cli cli;
+	struct vmm_error err = { 0 };
+
+	ck_assert_int_eq(PARSE(&cli, &err, "run"), 0);
+	ck_assert_ptr_null(cli.run.firmware);
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--firmware", "bios", "--disk", "a", "--network", "tap=t0"), 0);
+	ck_assert_str_eq(cli.run.firmware, "bios");
+	ck_assert_uint_eq(cli.run.boot.nr_order, 0);
+	ck_assert(!cli.run.boot.menu);
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--firmware=/tmp/bios.bin"), 0);
+	ck_assert_str_eq(cli.run.firmware, "/tmp/bios.bin");
+	EXPECT_ERROR("--firmware uefi: OVMF is not supported", "run", "--firmware", "uefi");
+	EXPECT_ERROR("--firmware needs a non-empty value", "run", "--firmware=");
+	EXPECT_ERROR("takes no --kernel", "run", "--firmware", "bios", "--kernel", "k.elf");
+	EXPECT_ERROR("takes no --kernel", "run", "--initrd", "i.img", "--firmware", "bios");
+	EXPECT_ERROR("takes no --kernel", "run", "--firmware", "bios", "--cmdline=");
+	EXPECT_ERROR("transport=mmio has no place under --firmware", "run", "--firmware", "bios", "--disk",
+		     "a,transport=mmio");
+	EXPECT_ERROR("transport=mmio has no place under --firmware", "run", "--network", "tap=t0,transport=mmio",
+		     "--firmware", "bios");
+}
+END_TEST
+
+START_TEST(test_boot_options)
+{
+	struct cli cli;
+	struct vmm_error err = { 0 };
+
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--firmware", "bios", "--disk", "a", "--boot", "hd"), 0);
+	ck_assert_uint_eq(cli.run.boot.nr_order, 0);
+	ck_assert(!cli.run.boot.menu);
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--firmware", "bios", "--disk", "a", "--disk", "b", "--boot",
+			       "disk=2,menu=on"), 0);
+	ck_assert_uint_eq(cli.run.boot.nr_order, 1);
+	ck_assert_uint_eq(cli.run.boot.order[0], 1);   /* disk=N counts from 1 */
+	ck_assert(cli.run.boot.menu);
+	/* The disks are counted once all options are in: --boot may come first. */
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--boot=disk=3,disk=1,menu=off", "--firmware", "bios", "--disk", "a",
+			       "--disk", "b", "--disk", "c"), 0);
+	ck_assert_uint_eq(cli.run.boot.nr_order, 2);
+	ck_assert_uint_eq(cli.run.boot.order[0], 2);
+	ck_assert_uint_eq(cli.run.boot.order[1], 0);
+	ck_assert(!cli.run.boot.menu);
+	/* As with every option, the last --boot stands. */
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--firmware", "bios", "--disk", "a", "--disk", "b", "--boot",
+			       "disk=2,menu=on", "--boot", "hd"), 0);
+	ck_assert_uint_eq(cli.run.boot.nr_order, 0);
+	ck_assert(!cli.run.boot.menu);
+	EXPECT_ERROR("--boot disk=0: expected 1 to 8", "run", "--firmware", "bios", "--disk", "a", "--boot", "disk=0");
+	EXPECT_ERROR("--boot disk=9: expected 1 to 8", "run", "--firmware", "bios", "--disk", "a", "--boot", "disk=9");
+	EXPECT_ERROR("--boot needs --firmware", "run", "--disk", "a", "--boot", "hd");
+	EXPECT_ERROR("--boot disk=3: there are 2 disks", "run", "--firmware", "bios", "--disk", "a", "--disk", "b",
+		     "--boot", "disk=3");
+	EXPECT_ERROR("--boot: unknown item 'cdrom'", "run", "--firmware", "bios", "--disk", "a", "--boot", "cdrom");
+	EXPECT_ERROR("--boot: unknown item 'hd'", "run", "--firmware", "bios", "--disk", "a", "--boot", "hd=1");
+	EXPECT_ERROR("expected on or off", "run", "--firmware", "bios", "--disk", "a", "--boot", "menu=maybe");
+	EXPECT_ERROR("--boot needs a value", "run", "--firmware", "bios", "--boot=");
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -284,6 +346,8 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_disk_bus);
 	tcase_add_test(tc, test_repeated_disks);
 	tcase_add_test(tc, test_network_options);
+	tcase_add_test(tc, test_firmware_options);
+	tcase_add_test(tc, test_boot_options);
 	suite_add_tcase(s, tc);
 	return s;
 }
