@@ -380,7 +380,8 @@ static bool take_request(struct virtio_blk *blk, unsigned q)
 		blk->stalled = true;
 		return false;
 	}
-	int r = virtq_pop(vq, &req->chain);
+	/* The kick state is settled after the submission (settle_kicks()). */
+	int r = virtq_pop_quiet(vq, &req->chain);
 	if (r == 0)
 		return false;
 	if (r < 0) {
@@ -409,25 +410,43 @@ static bool take_request(struct virtio_blk *blk, unsigned q)
 	return true;
 }
 
-static void take_requests(struct virtio_blk *blk, unsigned q)
+static unsigned take_requests(struct virtio_blk *blk, unsigned q)
 {
+	unsigned n = 0;
+
 	while (take_request(blk, q))
-		;
+		n++;
+	return n;
 }
 
 /*
  * After the backend took a round's requests: a queue with requests in
  * flight asks the driver for no kicks, since its completions look at the
- * ring; an idle one stays armed, as virtq_pop() left it on finding the
- * ring empty. Requests completed inside submit() count as done.
+ * ring; an idle one arms them, and takes what the driver added before the
+ * arm. Only now, not when the ring ran empty: armed during the submission,
+ * the queue would have the driver kick for each request it adds meanwhile.
+ * Requests completed inside submit() count as done. A queue that takes
+ * nothing (no room: requests of other queues hold it) stays for the
+ * completions' round.
  */
-static void hold_kicks_if_busy(struct virtio_blk *blk, unsigned q)
+static void settle_kicks(struct virtio_blk *blk, unsigned q)
 {
 	struct blk_queue_state *qs = &blk->queue_state[q];
+	struct virtqueue *vq = &blk->vdev.queues[q];
 
-	qs->kicks_held = qs->in_flight > 0 && blk->vdev.queues[q].ready;
-	if (qs->kicks_held)
-		virtq_hold_kicks(&blk->vdev.queues[q]);
+	for (;;) {
+		qs->kicks_held = qs->in_flight > 0 && vq->ready;
+		if (qs->kicks_held) {
+			virtq_hold_kicks(vq);
+			return;
+		}
+		/* Armed at the driver's index: what it added before (during the
+		 * submission, with no kick asked for) is ours to take now. */
+		virtq_arm_kick(vq);
+		if (take_requests(blk, q) == 0)
+			return;
+		blk->be->ops->submit(blk->be->ctx);
+	}
 }
 
 static void blk_queue_notify(struct virtio_dev *vdev, unsigned q)
@@ -436,7 +455,7 @@ static void blk_queue_notify(struct virtio_dev *vdev, unsigned q)
 
 	take_requests(blk, q);
 	blk->be->ops->submit(blk->be->ctx);
-	hold_kicks_if_busy(blk, q);
+	settle_kicks(blk, q);
 	signal_queues(blk);
 }
 
@@ -468,7 +487,7 @@ static void after_completions(struct virtio_blk *blk, unsigned skip)
 		blk->be->ops->submit(blk->be->ctx);
 		for (unsigned q = 0; q < blk->vdev.nr_queues; q++)
 			if (in_round(blk, q, stalled, skip))
-				hold_kicks_if_busy(blk, q);
+				settle_kicks(blk, q);
 	}
 	signal_queues(blk);
 }

@@ -179,6 +179,11 @@ int virtq_pop(struct virtqueue *vq, struct virtq_chain *chain)
 	return r;
 }
 
+int virtq_pop_quiet(struct virtqueue *vq, struct virtq_chain *chain)
+{
+	return pop_available(vq, chain);
+}
+
 void virtq_unpop(struct virtqueue *vq, uint16_t n)
 {
 	vq->last_avail = (uint16_t)(vq->last_avail - n);
@@ -231,16 +236,20 @@ bool virtq_arm_kick(struct virtqueue *vq)
 }
 
 /*
- * avail_event just behind the entries the device has taken: the driver only
- * kicks when its index passes avail_event from below (2.7.10), and it can
- * never be more than a ring ahead of last_avail, so it never does.
+ * avail_event half the index space away from the entries the device has
+ * taken. The driver kicks when the index it publishes passes avail_event
+ * (2.7.10: vring_need_event(avail_event, new, old)), and it is never more
+ * than a ring (at most 32768 entries) ahead of last_avail, so it never
+ * does. Just behind last_avail would not do: when the device has taken a
+ * batch before the driver looks, last_avail - 1 lies inside that batch,
+ * and the driver kicks for buffers already taken.
  */
 void virtq_hold_kicks(struct virtqueue *vq)
 {
 	if (!vq->ready)
 		return;
 	if (vq->event_idx)
-		__atomic_store_n(avail_event(vq), (uint16_t)(vq->last_avail - 1), __ATOMIC_RELEASE);
+		__atomic_store_n(avail_event(vq), (uint16_t)(vq->last_avail + 0x8000), __ATOMIC_RELEASE);
 	else
 		__atomic_store_n(&vq->used[USED_FLAGS], USED_F_NO_NOTIFY, __ATOMIC_RELEASE);
 }

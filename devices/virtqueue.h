@@ -61,6 +61,9 @@ void virtq_reset(struct virtqueue *vq);
 /* 1: a chain was taken; 0: nothing available, and the driver will kick for
  * the next buffer (avail_event armed); -1: the driver broke the ring rules. */
 int virtq_pop(struct virtqueue *vq, struct virtq_chain *chain);
+/* As virtq_pop(), but an empty ring leaves the kick state alone: for a device
+ * that decides after its submission whether to arm or hold kicks. */
+int virtq_pop_quiet(struct virtqueue *vq, struct virtq_chain *chain);
 /* Puts back the last n chains taken and not yet pushed. */
 void virtq_unpop(struct virtqueue *vq, uint16_t n);
 /* Returns a chain to the driver with len bytes written. */

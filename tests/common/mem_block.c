@@ -141,6 +141,8 @@ static void mb_submit(void *ctx)
 		m->queued = op->next;
 		append(&m->submitted, op);
 	}
+	if (m->during_submit)
+		m->during_submit(m->during_submit_arg);
 	if (!m->hold)
 		mem_block_complete(m, m->depth);
 }

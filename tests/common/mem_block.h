@@ -41,6 +41,9 @@ struct mem_block {
 	unsigned flushes;
 	unsigned drains;
 	unsigned zeroes_unmap;         /* write-zeroes queued with unmap (deallocate) asked */
+	/* Called inside each submit(), before anything completes: a driver acting meanwhile. */
+	void (*during_submit)(void *arg);
+	void *during_submit_arg;
 };
 
 /* A zeroed disk of size bytes; depth requests in flight at most. */

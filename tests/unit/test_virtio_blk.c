@@ -408,6 +408,68 @@ START_TEST(test_no_kicks_while_in_flight)
 }
 END_TEST
 
+static uint16_t kicks_seen;
+
+/* The driver adds a request while vmm is inside its submission, and kicks if avail_event says so. */
+static void driver_adds_during_submit(void *arg)
+{
+	uint16_t old = fake_avail(&g)[1];
+
+	(void)arg;
+	disk.during_submit = NULL;
+	fake_publish(&g, build(1, T_IN, 8, BUF_GPA + 0x1000, 4096, true));
+	if (driver_would_kick(old, fake_avail(&g)[1]))
+		kicks_seen++;
+}
+
+/*
+ * A queue found empty is not armed until its submission is over: armed
+ * during it, the driver would kick for each request it adds meanwhile,
+ * which the device takes anyway once the submission returns.
+ */
+START_TEST(test_no_kick_during_submission)
+{
+	stop();
+	start(false, 1u << 29);   /* VIRTIO_F_EVENT_IDX */
+	disk.hold = true;
+	kicks_seen = 0;
+	disk.during_submit = driver_adds_during_submit;
+	fake_publish(&g, build(0, T_IN, 0, BUF_GPA, 4096, true));
+	virtio_queue_notify(vdev, 0);
+	ck_assert_uint_eq(kicks_seen, 0);
+	ck_assert_uint_eq(disk.inflight, 1);   /* the one added meanwhile waits for the first's completion */
+	wait_used(2);
+	ck_assert_uint_eq(status_of(1), 0);
+	ck_assert(driver_would_kick(2, 3));    /* idle: armed again */
+}
+END_TEST
+
+/*
+ * As above, but the first request completes inside submit() (io_uring's
+ * page-cache hit): the queue is idle when settle_kicks() arms it, and the
+ * request the driver added during the submission must still be taken. The
+ * driver kicks only if avail_event says so; the event loop then runs one
+ * completion round (io_uring's eventfd fires for the inline completion).
+ */
+START_TEST(test_added_during_inline_completion_is_taken)
+{
+	stop();
+	start(false, 1u << 29);   /* VIRTIO_F_EVENT_IDX */
+	kicks_seen = 0;
+	disk.during_submit = driver_adds_during_submit;
+	fake_publish(&g, build(0, T_IN, 0, BUF_GPA, 4096, true));
+	virtio_queue_notify(vdev, 0);
+	if (kicks_seen)
+		virtio_queue_notify(vdev, 0);   /* the ioeventfd the driver rang meanwhile */
+	virtio_blk_complete_io(blk);        /* the eventfd round */
+	ck_assert_msg(status_of(1) == 0,
+		      "request 1 stranded: avail idx %u, avail_event %u, kicks %u", fake_avail(&g)[1],
+		      *(uint16_t *)((uint8_t *)fake_used(&g) + 4 + 8 * g.size), kicks_seen);
+	ck_assert_uint_ge(fake_used_pending(&g), 2);
+	ck_assert(driver_would_kick(2, 3));    /* idle: armed at the driver's index */
+}
+END_TEST
+
 /* Without EVENT_IDX the same is said with VIRTQ_USED_F_NO_NOTIFY. */
 START_TEST(test_no_notify_while_in_flight)
 {
@@ -464,6 +526,8 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, test_config_space);
 	tcase_add_test(tc, test_second_queue);
 	tcase_add_test(tc, test_no_kicks_while_in_flight);
+	tcase_add_test(tc, test_no_kick_during_submission);
+	tcase_add_test(tc, test_added_during_inline_completion_is_taken);
 	tcase_add_test(tc, test_no_notify_while_in_flight);
 	suite_add_tcase(s, tc);
 	return s;
