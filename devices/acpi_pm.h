@@ -7,14 +7,14 @@
 #include "bus.h"
 #include "power.h"
 
-#define ACPI_PM_PORT 0x600          /* QEMU pc's with the table loader: PM1 event +0, control +4, timer +8 */
+#define ACPI_PM_PORT 0x600          /* where SeaBIOS puts it (QEMU pc with the table loader): PM1 event +0, control +4, timer +8 */
 #define ACPI_PM_LEN 12
 #define ACPI_PM1_EVT_OFFSET 0       /* PM1_STS (2 bytes), PM1_EN (2 bytes) */
 #define ACPI_PM1_CNT_OFFSET 4
 #define ACPI_PM_TMR_OFFSET 8
 #define ACPI_PM_TIMER_HZ 3579545
 #define ACPI_PM_SCI_GSI 9
-#define ACPI_PM_S5_TYPE 5           /* SLP_TYP for soft-off: the DSDT's \_S5 says so */
+#define ACPI_PM_S5_TYPE 0           /* SLP_TYP for soft-off: the PIIX4's SUS_TYP 0, as QEMU's PM1 control and OVMF have it; the DSDT's \_S5 says so */
 
 /* Where the timer's time comes from: CLOCK_MONOTONIC, or a test's. */
 struct acpi_pm_clock {

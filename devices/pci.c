@@ -191,10 +191,10 @@ void pci_set_intx(struct pci_function *f, bool level)
 	pthread_mutex_unlock(&f->intx_lock);
 }
 
-/* Bus 0, function 0 of a slot, or NULL. */
+/* A function on bus 0, or NULL. */
 static struct pci_function *lookup(struct pci_host *h, unsigned bus, unsigned slot, unsigned fn)
 {
-	return bus == 0 && fn == 0 && slot < PCI_MAX_SLOTS ? h->slots[slot] : NULL;
+	return bus == 0 && slot < PCI_MAX_SLOTS && fn < PCI_MAX_FUNCTIONS ? h->slots[slot][fn] : NULL;
 }
 
 static void config_access(struct pci_function *f, unsigned reg, uint8_t *data, unsigned size, bool write)
@@ -327,7 +327,7 @@ int pci_host_init(struct pci_host *h, enum pci_host_model model, struct bus *pio
 	else    /* Q35's host bridge IDs: Linux knows the device and needs no driver for it. */
 		pci_function_init(&h->bridge, "pci-host", 0x8086, 0x29c0, 0x060000, 0);
 	h->bridge.host = h;
-	h->slots[0] = &h->bridge;
+	h->slots[0][0] = &h->bridge;
 	if (bus_register(pio, CF8_PORT, 8, &cf8_ops, h, "pci-config") < 0)
 		return -1;
 	if (model == PCI_HOST_I440FX)
@@ -344,7 +344,7 @@ unsigned pci_host_free_slot(const struct pci_host *h)
 {
 	unsigned slot = 1;
 
-	while (slot < PCI_MAX_SLOTS && h->slots[slot])
+	while (slot < PCI_MAX_SLOTS && h->slots[slot][0])
 		slot++;
 	return slot;
 }
@@ -358,14 +358,12 @@ static uint64_t place(uint64_t *next, uint64_t size, uint64_t end)
 	return a;
 }
 
-int pci_host_add(struct pci_host *h, struct pci_function *f)
+/* Gives f its place, BARs and INTx line (INTA of its slot). */
+static int attach(struct pci_host *h, struct pci_function *f, unsigned slot, unsigned fn)
 {
-	unsigned slot = pci_host_free_slot(h);
-
-	if (slot == PCI_MAX_SLOTS)
-		return -1;
 	f->host = h;
 	f->slot = slot;
+	f->function = fn;
 	for (int i = 0; i < PCI_NUM_BARS; i++) {
 		f->bar_refs[i] = (struct pci_bar_ref){ f, i };
 		if (!f->bars[i].size)
@@ -385,6 +383,20 @@ int pci_host_add(struct pci_host *h, struct pci_function *f)
 	f->intx = (struct irq_line){ .ctl = h->irq, .gsi = gsi };
 	f->cfg[PCI_INTERRUPT_PIN] = 1;
 	f->cfg[PCI_INTERRUPT_LINE] = (uint8_t)gsi;
-	h->slots[slot] = f;
+	h->slots[slot][fn] = f;
 	return 0;
+}
+
+int pci_host_add(struct pci_host *h, struct pci_function *f)
+{
+	unsigned slot = pci_host_free_slot(h);
+
+	return slot == PCI_MAX_SLOTS ? -1 : attach(h, f, slot, 0);
+}
+
+int pci_host_add_function(struct pci_host *h, unsigned slot, unsigned fn, struct pci_function *f)
+{
+	if (slot >= PCI_MAX_SLOTS || fn == 0 || fn >= PCI_MAX_FUNCTIONS || !h->slots[slot][0] || h->slots[slot][fn])
+		return -1;
+	return attach(h, f, slot, fn);
 }

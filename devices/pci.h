@@ -18,6 +18,7 @@
 #define PCI_INTX_GSI_COUNT 8
 #define PCI_CFG_SIZE 256
 #define PCI_MAX_SLOTS 32
+#define PCI_MAX_FUNCTIONS 8
 #define PCI_NUM_BARS 6
 
 #define PCI_VENDOR_ID 0x00
@@ -91,6 +92,7 @@ struct pci_function {
 	const char *name;
 	struct pci_host *host;
 	unsigned slot;
+	unsigned function;
 	/* INTA#: its own lock, as devices raise it with their own locks held. */
 	pthread_mutex_t intx_lock;
 	struct irq_line intx;
@@ -112,7 +114,7 @@ struct pci_host {
 	pthread_mutex_t lock;            /* config space of every function */
 	struct bus *pio, *mmio;
 	struct pci_function bridge;
-	struct pci_function *slots[PCI_MAX_SLOTS];
+	struct pci_function *slots[PCI_MAX_SLOTS][PCI_MAX_FUNCTIONS];
 	uint32_t config_address;         /* the 0xCF8 register */
 	struct pci_cf9 cf9;
 	uint64_t next_mmio, next_io;     /* BAR placement */
@@ -135,6 +137,8 @@ void pci_host_claim_cf9(struct pci_host *h, const struct bus_device_ops *ops, vo
 unsigned pci_host_free_slot(const struct pci_host *h);
 /* Places f in the next free slot, assigns its BARs and INTx line; -1 when full. */
 int pci_host_add(struct pci_host *h, struct pci_function *f);
+/* Places f as function fn (1-7) of the occupied slot; -1 if the slot is empty or fn taken. */
+int pci_host_add_function(struct pci_host *h, unsigned slot, unsigned fn, struct pci_function *f);
 
 /* Config space access by the guest (the host's lock is taken inside). */
 void pci_config_read(struct pci_function *f, unsigned offset, uint8_t *data, unsigned size);

@@ -9,6 +9,16 @@
  * Reset control: writing bit 2 resets the machine; vmm stops instead, as
  * it does for every reset (QEMU's -no-reboot). Bit 1, the kind of reset,
  * reads back.
+ *
+ * The PIIX4's function 3, power management (Intel 82371AB datasheet,
+ * 3.4.2: PMBA at 0x40, PMREGMISC at 0x80; 3.4.2.9: DEVACTB), is what QEMU's
+ * pc puts beside the PIIX3. Its PM I/O space is ACPI's fixed hardware; the
+ * firmware picks the base and turns it on, and the registers follow. The
+ * FADT names the base the firmware will pick (machine_acpi_board()), as
+ * QEMU's tables do by being built after the firmware wrote it. DEVACTB
+ * reads APMC_EN set, as on QEMU without SMM: SeaBIOS then takes SMM as set
+ * up and never waits for an SMI nobody sends. The SMBus registers hold
+ * what the firmware writes; no SMBus controller answers.
  */
 #include "piix.h"
 
@@ -23,7 +33,7 @@ void piix3_init(struct piix3 *p, struct power_control power)
 	pci_function_init(&p->fn, "piix3", 0x8086, 0x7000, PCI_CLASS_BRIDGE_ISA, 0);
 	pci_set_cfg16(&p->fn, PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
 	pci_set_cfg16(&p->fn, PCI_SUBSYSTEM_ID, 0x1100);
-	/* Functions 1-3 (IDE, USB, power management) exist on a real PIIX; not here. */
+	/* Functions 1 and 2 (IDE, USB) exist on a real PIIX; not here. Function 3 is struct piix4_pm. */
 	p->fn.cfg[PCI_HEADER_TYPE] = PCI_HEADER_MULTIFUNCTION;
 	for (unsigned i = 0; i < PIIX_PIRQ_COUNT; i++) {
 		p->fn.cfg[PIIX_PIRQ_ROUTE + i] = PIIX_PIRQ_DISABLED;
@@ -69,3 +79,58 @@ const struct bus_device_ops piix3_reset_control_ops = {
 	.read = rcr_read,
 	.write = rcr_write,
 };
+
+#define PCI_CLASS_BRIDGE_OTHER 0x068000
+
+/* The PM I/O space where PMBA and PMIOSE say; a base another device holds leaves it off. */
+static void pm_config_written(struct pci_function *f, unsigned offset, unsigned size)
+{
+	struct piix4_pm *p = f->opaque;
+
+	(void)offset;
+	(void)size;
+	uint16_t want = (f->cfg[PIIX4_PMREGMISC] & PIIX4_PMIOSE) ? pci_cfg16(f, PIIX4_PMBA) & PIIX4_PMBA_MASK : 0;
+	if (want == p->mapped_at)
+		return;
+	if (p->mapped_at)
+		bus_unregister(p->pio, p->mapped_at);
+	p->mapped_at = 0;
+	if (want && bus_register(p->pio, want, PIIX4_PM_IO_LEN, &acpi_pm_ops, p->pm, "acpi-pm") == 0)
+		p->mapped_at = want;
+}
+
+static const struct pci_function_ops piix4_pm_ops = {
+	.config_written = pm_config_written,
+};
+
+void piix4_pm_init(struct piix4_pm *p, struct acpi_pm *pm, struct bus *pio)
+{
+	memset(p, 0, sizeof(*p));
+	pci_function_init(&p->fn, "piix4-pm", 0x8086, 0x7113, PCI_CLASS_BRIDGE_OTHER, 3);
+	pci_set_cfg16(&p->fn, PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
+	pci_set_cfg16(&p->fn, PCI_SUBSYSTEM_ID, 0x1100);
+	pci_set_cfg32(&p->fn, PIIX4_PMBA, PCI_BAR_IO);
+	p->fn.wmask[PIIX4_PMBA] = PIIX4_PMBA_MASK & 0xff;
+	p->fn.wmask[PIIX4_PMBA + 1] = PIIX4_PMBA_MASK >> 8;
+	pci_set_cfg32(&p->fn, PIIX4_DEVACTB, PIIX4_DEVACTB_APMC_EN);
+	p->fn.wmask[PIIX4_PMREGMISC] = PIIX4_PMIOSE;
+	pci_set_cfg32(&p->fn, PIIX4_SMBBA, PCI_BAR_IO);
+	p->fn.wmask[PIIX4_SMBBA] = 0xf0;
+	p->fn.wmask[PIIX4_SMBBA + 1] = 0xff;
+	p->fn.wmask[0xd2] = 0x0f;   /* SMBHSTCFG */
+	p->fn.ops = &piix4_pm_ops;
+	p->fn.opaque = p;
+	p->pm = pm;
+	p->pio = pio;
+}
+
+int piix4_pm_attach(struct piix4_pm *p, struct pci_host *host, const struct piix3 *bridge)
+{
+	if (pci_host_add_function(host, bridge->fn.slot, PIIX4_PM_FUNCTION, &p->fn) < 0)
+		return -1;
+	/* The SCI is IRQ 9, not an INTx line. */
+	p->fn.cfg[PCI_INTERRUPT_PIN] = 0;
+	p->fn.cfg[PCI_INTERRUPT_LINE] = 0;
+	p->fn.intx = (struct irq_line){ 0 };
+	return 0;
+}

@@ -5,7 +5,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config check liburing-dev libslirp-dev libglib2.0-dev
 	liblzma-dev zlib1g-dev libzstd-dev python3 qemu-system-x86 iproute2 iputils-ping acpica-tools e2fsprogs
-	iperf3 gnuplot-nox seabios)
+	iperf3 gnuplot-nox seabios ovmf)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -55,7 +55,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import debian_kernel as dk  # noqa: E402
 
 TOOL = "testvm"
-QEMU = "qemu-system-x86_64"
+QEMU = os.environ.get("VMM_TESTVM_QEMU", "qemu-system-x86_64")
 SKIP = 77
 FREEZE_SECONDS = 60
 

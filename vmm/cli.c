@@ -25,9 +25,13 @@ void cli_run_usage(FILE *out)
 	fputs("usage: vmm run [options]\n"
 	      "\n"
 	      "  --kernel FILE      bzImage or PVH ELF kernel to boot (default: the built-in demo guest)\n"
-	      "  --firmware bios|FILE\n"
+	      "  --firmware bios|uefi|FILE\n"
 	      "                     boot the disks through firmware instead: bios is the installed\n"
-	      "                     SeaBIOS (Debian package seabios), FILE another BIOS image\n"
+	      "                     SeaBIOS (Debian package seabios), uefi the installed OVMF (ovmf),\n"
+	      "                     FILE another BIOS or UEFI image\n"
+	      "  --firmware-vars FILE\n"
+	      "                     UEFI's variable store, kept in FILE across boots (made from OVMF's\n"
+	      "                     template when missing; default: the template, for this run only)\n"
 	      "  --boot hd|disk=N[,...][,menu=on|off]\n"
 	      "                     the firmware's boot order: hd, the disks as given (default);\n"
 	      "                     disk=N, the N-th --disk first; menu=on, SeaBIOS's boot menu\n"
@@ -399,13 +403,6 @@ static int parse_kernel_decompress(const char *value, enum kernel_decompress *ou
 }
 
 /* One `--name value` or `--name=value` option of `vmm run`. */
-static int parse_firmware(const char *value, struct vm_config *cfg, struct vmm_error *err)
-{
-	if (!strcmp(value, "uefi"))
-		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware uefi: OVMF is not supported yet; use --firmware bios");
-	return parse_nonempty("--firmware", value, &cfg->firmware, err);
-}
-
 static int parse_boot_item(const struct list_item *it, struct boot_config *b, struct vmm_error *err)
 {
 	unsigned n;
@@ -442,7 +439,9 @@ static int parse_boot(const char *value, struct boot_config *b, struct vmm_error
 static int parse_run_option(const char *name, const char *value, struct vm_config *cfg, struct vmm_error *err)
 {
 	if (!strcmp(name, "--firmware"))
-		return parse_firmware(value, cfg, err);
+		return parse_nonempty(name, value, &cfg->firmware, err);
+	if (!strcmp(name, "--firmware-vars"))
+		return parse_nonempty(name, value, &cfg->firmware_vars, err);
 	if (!strcmp(name, "--boot"))
 		return parse_boot(value, &cfg->boot, err);
 	if (!strcmp(name, "--kernel"))
@@ -474,7 +473,7 @@ static int parse_run_option(const char *name, const char *value, struct vm_confi
 
 static bool takes_value(const char *name)
 {
-	static const char *const names[] = { "--firmware", "--boot", "--kernel", "--kernel-decompress", "--initrd", "--cmdline", "--vcpus",
+	static const char *const names[] = { "--firmware", "--firmware-vars", "--boot", "--kernel", "--kernel-decompress", "--initrd", "--cmdline", "--vcpus",
 					     "--memory", "--console", "--disk", "--network", "--seccomp" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
@@ -496,6 +495,8 @@ static bool any_mmio(const struct vm_config *cfg)
 /* What --firmware and --boot allow together with the rest. */
 static int check_firmware_options(const struct vm_config *cfg, bool boot_given, struct vmm_error *err)
 {
+	if (!cfg->firmware && cfg->firmware_vars)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars needs --firmware uefi (it is UEFI's variable store)");
 	if (!cfg->firmware)
 		return boot_given ? vmm_fail(err, VMM_EXIT_USAGE, "--boot needs --firmware (it orders the "
 					     "firmware's boot disks)") : 0;

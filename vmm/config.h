@@ -84,7 +84,8 @@ struct boot_config {
 };
 
 struct vm_config {
-	const char *firmware;      /* the BIOS image to boot the disks with; NULL: vmm loads the kernel */
+	const char *firmware;      /* the BIOS or UEFI image to boot the disks with; NULL: vmm loads the kernel */
+	const char *firmware_vars; /* UEFI's variable store, kept across boots */
 	struct boot_config boot;
 	const char *kernel;        /* NULL: the embedded demo guest */
 	enum kernel_decompress kernel_decompress;

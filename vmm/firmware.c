@@ -1,9 +1,10 @@
 /*
  * What a PC's firmware finds when vmm is the machine, as QEMU's pc machine
  * gives it (hw/i386/x86.c, hw/i386/fw_cfg.c, hw/i386/pc.c): the image at
- * the top of 4 GiB and its last 128 KiB below 1 MiB, the fw_cfg files
- * SeaBIOS reads (docs/specs/fw_cfg.rst), and the CMOS bytes it falls back
- * on. The ACPI tables are vmm's own, placed by the firmware with QEMU's
+ * the top of 4 GiB and its last 128 KiB below 1 MiB, UEFI's variable store
+ * below it (hw/i386/pc_sysfw.c: the second pflash unit under the first),
+ * the fw_cfg files SeaBIOS and OVMF read (docs/specs/fw_cfg.rst), and the
+ * CMOS bytes they fall back on. The ACPI tables are vmm's own, placed by the firmware with QEMU's
  * table loader script (boot/acpi_loader.c).
  */
 #include "firmware.h"
@@ -13,13 +14,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "acpi_loader.h"
+#include "acpi_pm.h"
 
-#define FIRMWARE_SIZE_UNIT (64 * KiB)
+#define FIRMWARE_MIN_SIZE (64 * KiB)
+#define FIRMWARE_SIZE_UNIT (4 * KiB)     /* QEMU's flash sector */
+#define FV_SIGNATURE_OFFSET 40           /* EFI_FIRMWARE_VOLUME_HEADER's "_FVH" (PI spec, vol. 3, 3.2.1) */
 /* SeaBIOS reboots this long after finding nothing to boot, and vmm stops then (QEMU default: never). */
 #define BOOT_FAIL_WAIT_MS 5000u
 #define E820_ENTRY_BYTES 20
@@ -28,6 +33,13 @@ const char *firmware_path(const char *spec, struct vmm_error *err)
 {
 	static const char *const bios[] = FIRMWARE_BIOS_PATHS;
 
+	if (!strcmp(spec, "uefi")) {
+		if (access(FIRMWARE_UEFI_CODE_PATH, R_OK) == 0)
+			return FIRMWARE_UEFI_CODE_PATH;
+		vmm_fail(err, VMM_EXIT_USAGE, "--firmware uefi: OVMF is not installed (%s; Debian package ovmf)",
+			 FIRMWARE_UEFI_CODE_PATH);
+		return NULL;
+	}
 	if (strcmp(spec, "bios"))
 		return spec;
 	for (size_t i = 0; i < sizeof(bios) / sizeof(bios[0]); i++)
@@ -57,11 +69,11 @@ int firmware_load(const char *path, struct firmware_image *img, struct vmm_error
 	memset(img, 0, sizeof(*img));
 	if (fd < 0)
 		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)FIRMWARE_SIZE_UNIT ||
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)FIRMWARE_MIN_SIZE ||
 	    st.st_size > (off_t)FIRMWARE_MAX_SIZE || st.st_size % FIRMWARE_SIZE_UNIT) {
 		close(fd);
 		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware %s: not a firmware image (a regular file of "
-				"64 KiB to 16 MiB, a multiple of 64 KiB)", path);
+				"64 KiB to 16 MiB, a multiple of 4 KiB)", path);
 	}
 	size_t size = (size_t)st.st_size;
 	uint8_t *data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -81,6 +93,123 @@ void firmware_unload(struct firmware_image *img)
 	if (img->data)
 		munmap(img->data, img->size);
 	memset(img, 0, sizeof(*img));
+}
+
+bool firmware_is_uefi(const struct firmware_image *img)
+{
+	return img->size >= FV_SIGNATURE_OFFSET + 4 && !memcmp(img->data + FV_SIGNATURE_OFFSET, "_FVH", 4);
+}
+
+uint16_t firmware_pm_base(const struct firmware_image *img)
+{
+	return firmware_is_uefi(img) ? FIRMWARE_OVMF_PM_BASE : ACPI_PM_PORT;
+}
+
+/* A new VM's store: the template's bytes in a file of its own, made only if none is there. */
+static int create_vars_file(const char *path, const char *template_path, struct vmm_error *err)
+{
+	int src = open(template_path, O_RDONLY | O_CLOEXEC);
+	int dst = src < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	struct stat st;
+	int r = dst < 0 || fstat(src, &st) < 0 ? -errno : 0;
+	uint8_t buf[64 * KiB];
+
+	for (off_t done = 0; r == 0 && done < st.st_size;) {
+		ssize_t n = pread(src, buf, sizeof(buf), done);
+		if (n <= 0 || write(dst, buf, (size_t)n) != n)
+			r = n < 0 ? -errno : -EIO;
+		done += n > 0 ? n : 0;
+	}
+	if (src >= 0)
+		close(src);
+	if (dst >= 0 && (close(dst) < 0 || r < 0))
+		unlink(path);
+	if (r < 0)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: cannot start it from %s: %s", path,
+				template_path, strerror(-r));
+	return 0;
+}
+
+static int open_vars_file(const char *path, const char *template_path, struct vmm_error *err)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0 && errno == ENOENT && template_path) {
+		if (create_vars_file(path, template_path, err) < 0)
+			return -1;
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	}
+	if (fd < 0)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: in use by another vmm", path);
+	}
+	return fd;
+}
+
+/* A store's size: whole flash blocks, room below the code, and the template's if there is one. */
+static int check_vars_size(const char *name, off_t size, const char *template_path, const struct firmware_image *code,
+			   struct vmm_error *err)
+{
+	struct stat st;
+
+	if (size < (off_t)FIRMWARE_SIZE_UNIT || size % FIRMWARE_SIZE_UNIT || (uint64_t)size > FIRMWARE_MAX_SIZE - code->size)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: not a variable store (a multiple of 4 KiB, "
+				"at most %llu KiB beside the code)", name,
+				(unsigned long long)((FIRMWARE_MAX_SIZE - code->size) / KiB));
+	if (template_path && stat(template_path, &st) == 0 && st.st_size != size)
+		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: %lld bytes, but this firmware's store (%s) "
+				"has %lld", name, (long long)size, template_path, (long long)st.st_size);
+	return 0;
+}
+
+int firmware_vars_open(const char *path, const char *template_path, const struct firmware_image *code,
+		       struct firmware_vars *v, struct vmm_error *err)
+{
+	const char *name = path ? path : template_path;
+	int fd = path ? open_vars_file(path, template_path, err) : open(template_path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	*v = (struct firmware_vars){ .fd = -1 };
+	if (fd < 0)
+		return path ? -1 : vmm_fail(err, VMM_EXIT_USAGE, "--firmware uefi: %s: %s", template_path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: not a regular file", name);
+	}
+	if (check_vars_size(name, st.st_size, template_path, code, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	size_t size = (size_t)st.st_size;
+	/* A file is shared: what the guest programs is in it. The template is copied, and never written. */
+	uint8_t *data = mmap(NULL, size, PROT_READ | PROT_WRITE, path ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS,
+			     path ? fd : -1, 0);
+	int r = data == MAP_FAILED ? -errno : path ? 0 : read_all(fd, data, size);
+	if (!path)
+		close(fd);
+	if (r < 0) {
+		if (data != MAP_FAILED)
+			munmap(data, size);
+		if (path)
+			close(fd);
+		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: %s", name, strerror(-r));
+	}
+	*v = (struct firmware_vars){ data, size, code->gpa - size, path ? fd : -1 };
+	return 0;
+}
+
+void firmware_vars_close(struct firmware_vars *v)
+{
+	/* The shared mapping's pages are the file's page cache: fdatasync() writes them. */
+	if (v->fd >= 0)
+		fdatasync(v->fd);
+	if (v->data)
+		munmap(v->data, v->size);
+	if (v->fd >= 0)
+		close(v->fd);
+	*v = (struct firmware_vars){ .fd = -1 };
 }
 
 int firmware_copy_low(const struct firmware_image *img, const struct guest_mem *mem, struct vmm_error *err)

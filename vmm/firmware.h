@@ -7,6 +7,7 @@
 #ifndef VMM_FIRMWARE_H
 #define VMM_FIRMWARE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,11 @@
 
 /* Debian's seabios package, then QEMU's copy of it. */
 #define FIRMWARE_BIOS_PATHS { "/usr/share/seabios/bios-256k.bin", "/usr/share/qemu/bios-256k.bin" }
+/* Debian's ovmf package: the code, and the variable store a new VM starts from. */
+#define FIRMWARE_UEFI_CODE_PATH "/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define FIRMWARE_UEFI_VARS_PATH "/usr/share/OVMF/OVMF_VARS_4M.fd"
+/* Where OVMF puts the PIIX4's PM registers (PcdAcpiPmBaseAddress); SeaBIOS's is ACPI_PM_PORT. */
+#define FIRMWARE_OVMF_PM_BASE 0xb000
 
 /* A firmware image in memory of its own, which guest memory maps read-only at its end below 4 GiB. */
 struct firmware_image {
@@ -28,11 +34,35 @@ struct firmware_image {
 	uint64_t gpa;
 };
 
-/* "bios" names the installed SeaBIOS; anything else is a path. NULL (and err) when bios is not installed. */
+/*
+ * UEFI's variable store: flash just below the code (QEMU's second pflash
+ * unit), the array mapped from the VM's own file (--firmware-vars) or, for
+ * one run only, from a private copy of the template.
+ */
+struct firmware_vars {
+	uint8_t *data;
+	size_t size;
+	uint64_t gpa;
+	int fd;                 /* the locked file, or -1 */
+};
+
+/* "bios" and "uefi" name the installed SeaBIOS and OVMF; anything else is a path. NULL (and err) when not installed. */
 const char *firmware_path(const char *spec, struct vmm_error *err);
-/* Reads and checks the image: a multiple of 64 KiB, at most FIRMWARE_MAX_SIZE. */
+/* Reads and checks the image: 64 KiB to FIRMWARE_MAX_SIZE, a multiple of 4 KiB. */
 int firmware_load(const char *path, struct firmware_image *img, struct vmm_error *err);
 void firmware_unload(struct firmware_image *img);
+/* UEFI firmware (OVMF) starts with a firmware volume; a BIOS does not. */
+bool firmware_is_uefi(const struct firmware_image *img);
+/* Where the firmware will put ACPI's PM registers, and the FADT says so. */
+uint16_t firmware_pm_base(const struct firmware_image *img);
+/*
+ * The variable store below code: path (created from template when it does
+ * not exist yet), or with path NULL a copy of template that lasts one run.
+ */
+int firmware_vars_open(const char *path, const char *template_path, const struct firmware_image *code,
+		       struct firmware_vars *v, struct vmm_error *err);
+/* Writes the store back to its file and unmaps it. */
+void firmware_vars_close(struct firmware_vars *v);
 /* The last 128 KiB, where the CPU runs them in real mode after reset: 0xE0000-0xFFFFF. */
 int firmware_copy_low(const struct firmware_image *img, const struct guest_mem *mem, struct vmm_error *err);
 

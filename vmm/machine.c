@@ -51,7 +51,11 @@ static int add_fixed_ports(struct machine *m, struct vmm_error *err)
 	return 0;
 }
 
-/* The PC of QEMU's pc machine that firmware expects: PIIX3 in slot 1, fw_cfg, the CMOS clock, ACPI's PM registers. */
+/*
+ * The PC of QEMU's pc machine that firmware expects: PIIX3 in slot 1 with
+ * the PIIX4's power management as its function 3 (ACPI's registers, where
+ * the firmware puts them), fw_cfg, the CMOS clock.
+ */
 static int add_firmware_devices(struct machine *m, struct vmm_error *err)
 {
 	struct irq_line rtc_irq = { .ctl = &m->irqchip, .gsi = CMOS_RTC_GSI };
@@ -64,11 +68,12 @@ static int add_firmware_devices(struct machine *m, struct vmm_error *err)
 	m->acpi_pm = acpi_pm_create(m->power, NULL);
 	if (!m->fw_cfg || !m->rtc || !m->acpi_pm)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot create fw_cfg, the CMOS clock and ACPI's registers");
+	piix4_pm_init(&m->piix_pm, m->acpi_pm, &m->pio);
+	if (piix4_pm_attach(&m->piix_pm, &m->pci, &m->piix) < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot place the power management function");
 	if (bus_register(&m->pio, FW_CFG_PORT_BASE, FW_CFG_PORT_LEN, &fw_cfg_ops, m->fw_cfg, "fw_cfg") < 0 ||
-	    bus_register(&m->pio, CMOS_RTC_PORT_BASE, CMOS_RTC_PORT_LEN, &cmos_rtc_ops, m->rtc, "cmos-rtc") < 0 ||
-	    bus_register(&m->pio, ACPI_PM_PORT, ACPI_PM_LEN, &acpi_pm_ops, m->acpi_pm, "acpi-pm") < 0)
-		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot place fw_cfg, the CMOS clock and ACPI's registers: %s",
-				strerror(errno));
+	    bus_register(&m->pio, CMOS_RTC_PORT_BASE, CMOS_RTC_PORT_LEN, &cmos_rtc_ops, m->rtc, "cmos-rtc") < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot place fw_cfg and the CMOS clock: %s", strerror(errno));
 	return 0;
 }
 
@@ -101,7 +106,7 @@ void machine_acpi_board(struct acpi_board *board, bool firmware)
 	*board = (struct acpi_board){
 		.com1_port = SERIAL_COM1_BASE, .com1_ports = SERIAL_REGS, .com1_gsi = SERIAL_COM1_GSI,
 		.reset_port = I8042_COMMAND_PORT, .reset_value = I8042_CMD_RESET,
-		.sleep_port = ACPI_SLEEP_PORT, .s5_sleep_type = ACPI_SLEEP_TYPE_S5,
+		.sleep_port = ACPI_SLEEP_PORT, .s5_sleep_type = firmware ? ACPI_PM_S5_TYPE : ACPI_SLEEP_TYPE_S5,
 		.pci_config_port = PCI_CONFIG_ADDRESS_PORT, .pci_slots = PCI_MAX_SLOTS,
 		.pci_ecam = !firmware,
 		.pci_mmio_base = firmware ? FIRMWARE_PCI_MMIO_BASE : PCI_MMIO_BASE,
@@ -131,6 +136,7 @@ void machine_destroy(struct machine *m)
 	serial_destroy(m->serial);
 	cmos_rtc_destroy(m->rtc);
 	acpi_pm_destroy(m->acpi_pm);
+	pflash_destroy(m->vars_flash);
 	fw_cfg_destroy(m->fw_cfg);
 	bus_destroy(&m->pio);
 	bus_destroy(&m->mmio);

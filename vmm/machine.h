@@ -20,6 +20,7 @@
 #include "memmap.h"
 #include "nics.h"
 #include "pci.h"
+#include "pflash.h"
 #include "piix.h"
 #include "platform.h"
 #include "power.h"
@@ -45,9 +46,11 @@ struct machine {
 	/* Under firmware (--firmware): QEMU pc's ISA bridge, fw_cfg and the CMOS clock. */
 	bool firmware;
 	struct piix3 piix;
+	struct piix4_pm piix_pm;
 	struct fw_cfg *fw_cfg;
 	struct cmos_rtc *rtc;
 	struct acpi_pm *acpi_pm;
+	struct pflash *vars_flash;    /* UEFI's variable store, placed by vm.c (its slot is KVM's) */
 };
 
 /* Empty buses; power is how devices stop the VM. */

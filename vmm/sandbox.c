@@ -28,6 +28,7 @@
 
 static bool enabled = true;
 static __thread int this_kind = -1;
+static bool slot_changes;
 static atomic_flag reported = ATOMIC_FLAG_INIT;
 
 static const char *const kind_names[SANDBOX_KINDS] = {
@@ -111,14 +112,23 @@ static void allow_calls(struct filter *f, const int *calls, size_t n)
 	}
 }
 
+void sandbox_allow_slot_changes(void)
+{
+	slot_changes = true;
+}
+
 /*
  * x86-64 only (x32 numbers refused), the kind's calls, and ioctl with a
  * run-time request (the kernel takes the request's low 32 bits).
  */
 static unsigned build(struct filter *f, enum sandbox_thread kind)
 {
-	const size_t nr_ioctls = sizeof(run_time_ioctls) / sizeof(run_time_ioctls[0]);
+	unsigned long ioctls[sizeof(run_time_ioctls) / sizeof(run_time_ioctls[0]) + 1];
+	size_t nr_ioctls = sizeof(run_time_ioctls) / sizeof(run_time_ioctls[0]);
 
+	memcpy(ioctls, run_time_ioctls, sizeof(run_time_ioctls));
+	if (slot_changes && kind == SANDBOX_VCPU)
+		ioctls[nr_ioctls++] = KVM_SET_USER_MEMORY_REGION;
 	f->n = 0;
 	emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
 	emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
@@ -129,7 +139,7 @@ static unsigned build(struct filter *f, enum sandbox_thread kind)
 	emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, (unsigned char)(2 * nr_ioctls + 2)));
 	emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])));
 	for (size_t i = 0; i < nr_ioctls; i++) {
-		emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)run_time_ioctls[i], 0, 1));
+		emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)ioctls[i], 0, 1));
 		emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 	}
 	emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));

@@ -112,6 +112,18 @@ static void print_disks(FILE *out, struct machine *m)
 	}
 }
 
+/* The flash commands that changed UEFI's variable store (its reads cost no exit while it reads as an array). */
+static void print_vars_flash(FILE *out, struct machine *m)
+{
+	struct pflash_stats s;
+
+	if (!m->vars_flash)
+		return;
+	pflash_get_stats(m->vars_flash, &s);
+	fprintf(out, "UEFI variable store (flash): %12" PRIu64 " byte programs %12" PRIu64 " block erases %12" PRIu64
+		" refused\n", s.programs, s.erases, s.refused);
+}
+
 /* KVM's counters include the exits the kernel handled by itself. */
 static void print_kvm_counters(FILE *out, const struct vcpu *vcpus, unsigned nr_vcpus)
 {
@@ -140,4 +152,5 @@ void stats_print(FILE *out, const struct vcpu *vcpus, unsigned nr_vcpus, struct 
 		fprintf(out, "network frames:\n");
 	print_nics(out, m);
 	print_disks(out, m);
+	print_vars_flash(out, m);
 }

@@ -21,6 +21,7 @@
 #include "cpuid.h"
 #include "loader.h"
 #include "pvm.h"
+#include "sandbox.h"
 
 /* The demo guest linked into the binary (vmm/default_guest.S). */
 extern const uint8_t default_guest[];
@@ -136,6 +137,38 @@ static int register_firmware(struct vm *vm, unsigned slot_id, struct vmm_error *
 	return 0;
 }
 
+/*
+ * The variable store's slot, there while the flash reads as its array
+ * (pflash.c): KVM then serves reads from the file's pages and sends only
+ * writes to vmm. Without it every read is an exit, which is still right.
+ */
+static void set_vars_direct(void *ctx, bool direct)
+{
+	struct vm *vm = ctx;
+	struct kvm_userspace_memory_region slot = {
+		.slot = vm->machine.mem.nr_regions + 1, .flags = KVM_MEM_READONLY,
+		.guest_phys_addr = vm->vars.gpa, .memory_size = direct ? vm->vars.size : 0,
+		.userspace_addr = (uintptr_t)vm->vars.data,
+	};
+
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0 && !direct)
+		fprintf(stderr, "vmm: cannot unmap the variable store for its status reads: %s\n", strerror(errno));
+}
+
+static int attach_vars_flash(struct vm *vm, struct vmm_error *err)
+{
+	if (!vm->vars.data)
+		return 0;
+	sandbox_allow_slot_changes();
+	struct pflash *f = pflash_create(vm->vars.data, vm->vars.size, false, (struct pflash_mapping){ set_vars_direct, vm });
+
+	vm->machine.vars_flash = f;
+	if (!f || bus_register(&vm->machine.mmio, vm->vars.gpa, vm->vars.size, &pflash_ops, f, "pflash") < 0)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot place the variable store at 0x%llx",
+				(unsigned long long)vm->vars.gpa);
+	return 0;
+}
+
 static int register_guest_ram(struct vm *vm, struct vmm_error *err)
 {
 	unsigned i = 0;
@@ -184,12 +217,31 @@ static void unmap_file(struct mapped_file *f)
 	*f = (struct mapped_file){ 0 };
 }
 
+/*
+ * UEFI keeps its variables in flash below the code: the VM's own file, or
+ * for --firmware uefi without one, the template for this run. A whole
+ * OVMF.fd given as FILE carries its store inside, read-only here, and OVMF
+ * then keeps variables in memory (as under QEMU's -bios).
+ */
+static int open_firmware(struct vm *vm, struct vmm_error *err)
+{
+	const char *path = firmware_path(vm->cfg.firmware, err);
+
+	if (!path || firmware_load(path, &vm->firmware, err) < 0)
+		return -1;
+	if (!firmware_is_uefi(&vm->firmware))
+		return vm->cfg.firmware_vars ? vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars: %s is not UEFI "
+							"firmware", path) : 0;
+	const char *template_path = strcmp(vm->cfg.firmware, "uefi") ? NULL : FIRMWARE_UEFI_VARS_PATH;
+	if (!vm->cfg.firmware_vars && !template_path)
+		return 0;
+	return firmware_vars_open(vm->cfg.firmware_vars, template_path, &vm->firmware, &vm->vars, err);
+}
+
 static int open_input_files(struct vm *vm, struct vmm_error *err)
 {
-	if (vm->cfg.firmware) {
-		const char *path = firmware_path(vm->cfg.firmware, err);
-		return path ? firmware_load(path, &vm->firmware, err) : -1;
-	}
+	if (vm->cfg.firmware)
+		return open_firmware(vm, err);
 	if (vm->cfg.kernel) {
 		if (map_file("--kernel", vm->cfg.kernel, &vm->kernel_file, err) < 0)
 			return -1;
@@ -262,6 +314,7 @@ static int fill_firmware_tables(struct vm *vm, struct vmm_error *err)
 	struct firmware_disk disks[VMM_MAX_DISKS];
 
 	machine_acpi_board(&board, true);
+	board.pm_port = firmware_pm_base(&vm->firmware);
 	struct acpi_config acpi = { .nr_cpus = vm->nr_vcpus, .base = 0, .board = &board };
 	for (unsigned i = 0; i < m->nr_disks; i++)
 		disks[i].pci_slot = m->disks[i].pci_slot;
@@ -362,7 +415,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vmm_error *err)
 	memset(vm, 0, sizeof(*vm));
 	vm_block_signals(vm);
 	vm->cfg = *cfg;
-	vm->fd = vm->stop_event = vm->console_ready_event = -1;
+	vm->fd = vm->stop_event = vm->console_ready_event = vm->vars.fd = -1;
 	vm->console.in_fd = vm->console.out_fd = -1;
 	vm->nr_vcpus = cfg->vcpus;
 	pthread_mutex_init(&vm->stop_lock, NULL);
@@ -375,7 +428,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct vmm_error *err)
 	    console_open(&vm->console, cfg->console, cfg->console_path, err) < 0)
 		return -1;
 	if (open_kvm(vm, err) < 0 || create_kvm_vm(vm, err) < 0 || register_guest_ram(vm, err) < 0 ||
-	    machine_add_devices(&vm->machine, &vm->cfg, console, err) < 0)
+	    machine_add_devices(&vm->machine, &vm->cfg, console, err) < 0 || attach_vars_flash(vm, err) < 0)
 		return -1;
 	if (finish_boot(vm, &kernel, &entry, err) < 0 || create_vcpus(vm, &entry, err) < 0)
 		return -1;
@@ -397,6 +450,7 @@ void vm_destroy(struct vm *vm)
 		munmap(vm->machine.mem.region[i].hva, vm->machine.mem.region[i].size);
 	if (vm->fd >= 0)
 		close(vm->fd);
+	firmware_vars_close(&vm->vars);
 	if (vm->stop_event >= 0)
 		close(vm->stop_event);
 	if (vm->console_ready_event >= 0)

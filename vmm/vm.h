@@ -42,6 +42,7 @@ struct vm {
 	unsigned nr_vcpus;
 	struct mapped_file kernel_file, initrd_file;   /* until loaded */
 	struct firmware_image firmware;                /* --firmware: mapped at the top of 4 GiB */
+	struct firmware_vars vars;                     /* UEFI's variable store, below the firmware */
 	enum bzimage_decompress decompress;
 
 	sigset_t stop_signals;      /* SIGINT, SIGTERM: blocked, read from a signalfd */

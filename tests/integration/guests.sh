@@ -270,13 +270,39 @@ case_firmware_no_disk() {
 	expect_out "Retrying in 5 seconds."
 }
 
+# UEFI's variable store and PM registers as OVMF uses them, through a test
+# firmware image of ours (firmware/rom/flash_test.S): OVMF itself cannot run
+# in the nested test machine (docs/testing.md). Two boots: the first
+# programs the store, the second finds what the first wrote, and the file
+# holds it in between.
+case_firmware_flash() {
+	need_kvm
+	head -c 16384 /dev/zero | tr '\0' 'Z' >"$work/vars.fd"
+	run_vmm --firmware "$FIRMWARE/flash_test.rom" --firmware-vars "$work/vars.fd" --stats
+	expect_status 0
+	expect_out "flash-test: PM timer at 0xb008 runs"
+	expect_out "flash-test: store begins 5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+	expect_out "flash-test: flash detected (status reads 0 after clear)"
+	expect_out "flash-test: programmed and read back"
+	[ "$(head -c 14 "$work/vars.fd")" = "vmm-flash-kept" ] || fail "the store's file lacks what the guest programmed"
+	[ "$(tail -c +17 "$work/vars.fd" | head -c 4080 | tr -d '\377' | wc -c)" -eq 0 ] ||
+		fail "the erase left other bytes than 0xff in block 0"
+	[ "$(tail -c +4097 "$work/vars.fd" | tr -d Z | wc -c)" -eq 0 ] || fail "the erase reached past block 0"
+	run_vmm --firmware "$FIRMWARE/flash_test.rom" --firmware-vars "$work/vars.fd"
+	expect_status 0
+	expect_out "flash-test: store begins 766d6d2d666c6173682d6b6570740000"
+	run_vmm --firmware "$FIRMWARE/flash_test.rom" --firmware-vars "$work/missing.fd"
+	expect_status 2
+	expect_err "--firmware-vars $work/missing.fd: No such file or directory"
+}
+
 case_usage_errors() {
 	printf 'not an elf' >"$work/bad.elf"
 	: >"$work/empty"
 	mkfifo "$work/fifo"
 	ln -s "$work/console.log" "$work/link.log"
 	truncate -s 1M "$work/disk.img"
-	truncate -s 100000 "$work/odd.bin"     # not a multiple of 64 KiB
+	truncate -s 100000 "$work/odd.bin"     # not a multiple of 4 KiB
 	truncate -s 17M "$work/huge.bin"       # more than 16 MiB
 	# A bzImage cut short of what its header (syssize) promises.
 	if [ -n "${SRC:-}" ] && "$SRC/tools/linux-guest.py" >"$work/paths" 2>/dev/null; then
@@ -308,7 +334,13 @@ case_usage_errors() {
 		"--firmware $work/odd.bin"
 		"--firmware $work/huge.bin"
 		"--firmware $work/bad.elf"
-		"--firmware uefi"
+		"--firmware-vars $work/vars.fd"
+		"--firmware bios --firmware-vars $work/vars.fd"
+		"--firmware uefi --firmware-vars $work/odd.bin"
+		"--firmware uefi --firmware-vars $work/huge.bin"
+		"--firmware uefi --firmware-vars $work/fifo"
+		"--firmware uefi --firmware-vars $work"
+		"--firmware /usr/share/OVMF/OVMF_CODE_4M.fd --firmware-vars $work/missing.fd"
 		"--firmware bios --kernel $work/bad.elf"
 		"--boot hd"
 		"--firmware bios --disk $work/disk.img --boot disk=2"

@@ -283,7 +283,11 @@ START_TEST(test_firmware_options)
 	ck_assert(!cli.run.boot.menu);
 	ck_assert_int_eq(PARSE(&cli, &err, "run", "--firmware=/tmp/bios.bin"), 0);
 	ck_assert_str_eq(cli.run.firmware, "/tmp/bios.bin");
-	EXPECT_ERROR("--firmware uefi: OVMF is not supported", "run", "--firmware", "uefi");
+	ck_assert_int_eq(PARSE(&cli, &err, "run", "--firmware", "uefi", "--firmware-vars", "vm.fd"), 0);
+	ck_assert_str_eq(cli.run.firmware, "uefi");
+	ck_assert_str_eq(cli.run.firmware_vars, "vm.fd");
+	EXPECT_ERROR("--firmware-vars needs --firmware uefi", "run", "--firmware-vars", "vm.fd");
+	EXPECT_ERROR("--firmware-vars needs a non-empty value", "run", "--firmware", "uefi", "--firmware-vars=");
 	EXPECT_ERROR("--firmware needs a non-empty value", "run", "--firmware=");
 	EXPECT_ERROR("takes no --kernel", "run", "--firmware", "bios", "--kernel", "k.elf");
 	EXPECT_ERROR("takes no --kernel", "run", "--initrd", "i.img", "--firmware", "bios");

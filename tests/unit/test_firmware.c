@@ -322,7 +322,7 @@ START_TEST(test_cmos_above_4g_three_bytes)
 END_TEST
 
 static char dir[] = "/tmp/vmm-firmware-XXXXXX";
-static char paths[8][64];
+static char paths[16][64];
 static unsigned nr_paths;
 
 static void files_setup(void)
@@ -376,7 +376,7 @@ START_TEST(test_load_refusals)
 	expect_refused(missing);
 	expect_refused(dir);
 	expect_refused(make_file("empty.bin", 0, 0));
-	expect_refused(make_file("odd.bin", 96 * KiB, 0));
+	expect_refused(make_file("odd.bin", 96 * KiB + 512, 0));
 	expect_refused(make_file("small.bin", 32 * KiB, 0));
 	expect_refused(make_file("huge.bin", 16 * MiB + 64 * KiB, 0));   /* sparse */
 }
@@ -409,6 +409,121 @@ START_TEST(test_load_size_limits)
 	ck_assert_int_eq(firmware_load(make_file("16m.bin", 16 * MiB, 0), &img, &err), 0);
 	ck_assert_uint_eq(img.gpa, 4 * GiB - 16 * MiB);
 	firmware_unload(&img);
+	/* OVMF_CODE_4M.fd's size: whole flash sectors, not whole 64 KiB. */
+	ck_assert_int_eq(firmware_load(make_file("ovmf.bin", 0x37c000, 0), &img, &err), 0);
+	ck_assert_uint_eq(img.gpa, 4 * GiB - 0x37c000);
+	firmware_unload(&img);
+}
+END_TEST
+
+/* A UEFI image of size bytes: a firmware volume header's signature at offset 40. */
+static void load_uefi(struct firmware_image *img, size_t size)
+{
+	struct vmm_error err = { 0 };
+	const char *path = make_file("code.fd", (off_t)size, 0);
+	int fd = open(path, O_WRONLY);
+
+	ck_assert_int_eq(pwrite(fd, "_FVH", 4, 40), 4);
+	close(fd);
+	ck_assert_int_eq(firmware_load(path, img, &err), 0);
+}
+
+START_TEST(test_uefi_or_bios)
+{
+	struct firmware_image img;
+	struct vmm_error err = { 0 };
+
+	ck_assert_int_eq(firmware_load(make_file("bios.bin", 128 * KiB, 128 * KiB), &img, &err), 0);
+	ck_assert(!firmware_is_uefi(&img));
+	ck_assert_uint_eq(firmware_pm_base(&img), 0x600);       /* where SeaBIOS puts the PM registers */
+	firmware_unload(&img);
+	load_uefi(&img, 256 * KiB);
+	ck_assert(firmware_is_uefi(&img));
+	ck_assert_uint_eq(firmware_pm_base(&img), 0xb000);      /* OVMF's */
+	firmware_unload(&img);
+}
+END_TEST
+
+static void read_host_file(const char *path, uint8_t *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
+/* A missing store starts as the template; the guest's writes land in the file, never in the template. */
+START_TEST(test_vars_from_template)
+{
+	struct firmware_image code;
+	struct firmware_vars v;
+	struct vmm_error err = { 0 };
+	static uint8_t want[64 * KiB], got[64 * KiB];
+	const char *template_path = make_file("template.fd", 64 * KiB, 64 * KiB);
+	char *vars = paths[nr_paths++];
+
+	snprintf(vars, sizeof(paths[0]), "%s/vm.fd", dir);
+	load_uefi(&code, 256 * KiB);
+	ck_assert_int_eq(firmware_vars_open(vars, template_path, &code, &v, &err), 0);
+	ck_assert_uint_eq(v.size, 64 * KiB);
+	ck_assert_uint_eq(v.gpa, 4 * GiB - 256 * KiB - 64 * KiB);   /* just below the code */
+	read_host_file(template_path, want, sizeof(want));
+	ck_assert_mem_eq(v.data, want, sizeof(want));
+	v.data[100] = 0x42;
+	firmware_vars_close(&v);
+	read_host_file(vars, got, sizeof(got));
+	ck_assert_uint_eq(got[100], 0x42);
+	read_host_file(template_path, got, sizeof(got));
+	ck_assert_mem_eq(got, want, sizeof(want));
+	ck_assert_int_eq(firmware_vars_open(vars, template_path, &code, &v, &err), 0);   /* the next boot */
+	ck_assert_uint_eq(v.data[100], 0x42);
+	firmware_vars_close(&v);
+	ck_assert_int_eq(firmware_vars_open(NULL, template_path, &code, &v, &err), 0);   /* one run only */
+	ck_assert_int_eq(v.fd, -1);
+	v.data[100] = 0x17;
+	firmware_vars_close(&v);
+	read_host_file(template_path, got, sizeof(got));
+	ck_assert_mem_eq(got, want, sizeof(want));
+	firmware_unload(&code);
+}
+END_TEST
+
+static void expect_vars_refused(const char *path, const char *template_path, const struct firmware_image *code,
+				const char *why)
+{
+	struct firmware_vars v;
+	struct vmm_error err = { 0 };
+
+	ck_assert_msg(firmware_vars_open(path, template_path, code, &v, &err) == -1, "%s taken", path);
+	ck_assert_int_eq(err.status, VMM_EXIT_USAGE);
+	ck_assert_msg(strstr(err.msg, why), "message '%s' lacks '%s'", err.msg, why);
+	ck_assert_ptr_null(v.data);
+}
+
+START_TEST(test_vars_refusals)
+{
+	struct firmware_image code;
+	struct firmware_vars held;
+	struct vmm_error err = { 0 };
+	char missing[80];
+	const char *template_path = make_file("template.fd", 64 * KiB, 0);
+	const char *store = make_file("store.fd", 64 * KiB, 0);
+
+	snprintf(missing, sizeof(missing), "%s/missing.fd", dir);
+	load_uefi(&code, 256 * KiB);
+	expect_vars_refused(missing, NULL, &code, "No such file");             /* and no template to start it */
+	ck_assert_int_ne(access(missing, F_OK), 0);
+	expect_vars_refused(dir, template_path, &code, "directory");
+	expect_vars_refused(make_file("odd.fd", 64 * KiB + 512, 0), NULL, &code, "not a variable store");
+	expect_vars_refused(make_file("big.fd", 16 * MiB - 128 * KiB, 0), NULL, &code, "not a variable store");
+	expect_vars_refused(make_file("other.fd", 128 * KiB, 0), template_path, &code, "has 65536");
+	ck_assert_int_eq(firmware_vars_open(store, template_path, &code, &held, &err), 0);
+	expect_vars_refused(store, template_path, &code, "in use by another vmm");
+	firmware_vars_close(&held);
+	ck_assert_int_eq(firmware_vars_open(store, template_path, &code, &held, &err), 0);
+	firmware_vars_close(&held);
+	firmware_unload(&code);
 }
 END_TEST
 
@@ -439,6 +554,11 @@ START_TEST(test_firmware_path)
 	const char *bios = firmware_path("bios", &err);
 
 	ck_assert_str_eq(firmware_path("/x/y", &err), "/x/y");
+	const char *uefi = firmware_path("uefi", &err);
+	if (uefi)
+		ck_assert_str_eq(uefi, FIRMWARE_UEFI_CODE_PATH);
+	else
+		ck_assert_ptr_nonnull(strstr(err.msg, "package ovmf"));
 	if (bios) {
 		ck_assert_msg(!strcmp(bios, installed[0]) || !strcmp(bios, installed[1]), "bios is %s", bios);
 		ck_assert_int_eq(access(bios, R_OK), 0);
@@ -474,6 +594,9 @@ Suite *firmware_suite(void)
 	tcase_add_test(files, test_load_refusals);
 	tcase_add_test(files, test_load_image);
 	tcase_add_test(files, test_load_size_limits);
+	tcase_add_test(files, test_uefi_or_bios);
+	tcase_add_test(files, test_vars_from_template);
+	tcase_add_test(files, test_vars_refusals);
 	tcase_add_test(files, test_copy_low);
 	tcase_add_test(files, test_firmware_path);
 	suite_add_tcase(s, order);

@@ -1,4 +1,4 @@
-/* QEMU pc's chipset through ports 0xCF8/0xCFC: the i440FX host bridge (PAM, SMRAM, no ECAM) and the PIIX3 with 0xCF9. */
+/* QEMU pc's chipset through ports 0xCF8/0xCFC: the i440FX host bridge (PAM, SMRAM, no ECAM), the PIIX3 with 0xCF9 and the PIIX4's power management function. */
 #include <string.h>
 
 #include "fake_guest.h"
@@ -11,6 +11,8 @@ static struct bus pio, mmio;
 static struct pci_host host;
 static struct irq_recorder irqs;
 static struct piix3 piix;
+static struct piix4_pm piix_pm;
+static struct acpi_pm *pm;
 static unsigned stops;
 static int stop_status;
 
@@ -32,34 +34,54 @@ static void setup(void)
 	ck_assert_int_eq(pci_host_init(&host, PCI_HOST_I440FX, &pio, &mmio, &irqs.ctl), 0);
 	piix3_init(&piix, (struct power_control){ record_stop, NULL });
 	ck_assert_int_eq(piix3_attach(&piix, &host), 0);
+	pm = acpi_pm_create((struct power_control){ record_stop, NULL }, NULL);
+	ck_assert_ptr_nonnull(pm);
+	piix4_pm_init(&piix_pm, pm, &pio);
+	ck_assert_int_eq(piix4_pm_attach(&piix_pm, &host, &piix), 0);
 }
 
 static void teardown(void)
 {
+	acpi_pm_destroy(pm);
 	bus_destroy(&pio);
 	bus_destroy(&mmio);
 }
 
-static void set_address(unsigned slot, unsigned reg)
+static void set_function_address(unsigned slot, unsigned fn, unsigned reg)
 {
-	uint32_t addr = 0x80000000u | slot << 11 | (reg & 0xfc);
+	uint32_t addr = 0x80000000u | slot << 11 | fn << 8 | (reg & 0xfc);
 
 	bus_write(&pio, 0xcf8, (uint8_t *)&addr, 4);
 }
 
-static uint32_t cf8_read(unsigned slot, unsigned reg)
+static void set_address(unsigned slot, unsigned reg)
+{
+	set_function_address(slot, 0, reg);
+}
+
+static uint32_t fn_read(unsigned slot, unsigned fn, unsigned reg)
 {
 	uint32_t v;
 
-	set_address(slot, reg);
+	set_function_address(slot, fn, reg);
 	bus_read(&pio, 0xcfc, (uint8_t *)&v, 4);
 	return v;
 }
 
+static void fn_write(unsigned slot, unsigned fn, unsigned reg, uint32_t v)
+{
+	set_function_address(slot, fn, reg);
+	bus_write(&pio, 0xcfc, (uint8_t *)&v, 4);
+}
+
+static uint32_t cf8_read(unsigned slot, unsigned reg)
+{
+	return fn_read(slot, 0, reg);
+}
+
 static void cf8_write(unsigned slot, unsigned reg, uint32_t v)
 {
-	set_address(slot, reg);
-	bus_write(&pio, 0xcfc, (uint8_t *)&v, 4);
+	fn_write(slot, 0, reg, v);
 }
 
 static uint8_t cf8_read8(unsigned slot, unsigned reg)
@@ -252,6 +274,92 @@ START_TEST(test_no_cf9_without_piix)
 }
 END_TEST
 
+static uint16_t in16(uint16_t port)
+{
+	uint16_t v;
+
+	bus_read(&pio, port, (uint8_t *)&v, 2);
+	return v;
+}
+
+static void out16(uint16_t port, uint16_t v)
+{
+	bus_write(&pio, port, (uint8_t *)&v, 2);
+}
+
+#define PM_FN PIIX4_PM_FUNCTION
+
+/* The firmware's own steps: base, then PMIOSE (SeaBIOS's piix4_pm_config_setup, OVMF's PlatformPei). */
+static void enable_pm_at(uint16_t base)
+{
+	fn_write(1, PM_FN, PIIX4_PMBA, base | 1);
+	fn_write(1, PM_FN, PIIX4_PMREGMISC, PIIX4_PMIOSE);
+}
+
+START_TEST(test_piix4_pm_ids)
+{
+	ck_assert_uint_eq(fn_read(1, PM_FN, 0x00), 0x71138086);
+	ck_assert_uint_eq(fn_read(1, PM_FN, 0x08), 0x06800003);  /* other bridge, revision 3 */
+	ck_assert_uint_eq(fn_read(1, PM_FN, 0x2c), 0x11001af4);
+	ck_assert_uint_eq(fn_read(1, PM_FN, 0x3c) & 0xffff, 0);  /* the SCI is IRQ 9, not INTA */
+	ck_assert_uint_eq(fn_read(1, 1, 0x00), 0xffffffff);      /* no IDE, no USB */
+	ck_assert_uint_eq(fn_read(1, 2, 0x00), 0xffffffff);
+	ck_assert_uint_eq(fn_read(2, PM_FN, 0x00), 0xffffffff);  /* only in the bridge's slot */
+	ck_assert_uint_eq(pci_host_free_slot(&host), 2);         /* and it takes no slot of its own */
+}
+END_TEST
+
+START_TEST(test_piix4_pm_registers)
+{
+	ck_assert_uint_eq(fn_read(1, PM_FN, PIIX4_PMBA), 1);     /* I/O, no base, off */
+	ck_assert_uint_eq(fn_read(1, PM_FN, PIIX4_PMREGMISC) & 0xff, 0);
+	ck_assert(fn_read(1, PM_FN, PIIX4_DEVACTB) & PIIX4_DEVACTB_APMC_EN);
+	fn_write(1, PM_FN, PIIX4_PMBA, 0xffffffff);
+	ck_assert_uint_eq(fn_read(1, PM_FN, PIIX4_PMBA), 0xffc1);   /* 64 bytes of ports below 64 KiB */
+	fn_write(1, PM_FN, PIIX4_PMREGMISC, 0xff);
+	ck_assert_uint_eq(fn_read(1, PM_FN, PIIX4_PMREGMISC) & 0xff, PIIX4_PMIOSE);
+	fn_write(1, PM_FN, PIIX4_SMBBA, 0x701);
+	ck_assert_uint_eq(fn_read(1, PM_FN, PIIX4_SMBBA), 0x701);
+	ck_assert_int_eq(pci_host_add_function(&host, 1, PM_FN, &piix_pm.fn), -1);   /* taken */
+	ck_assert_int_eq(pci_host_add_function(&host, 5, 1, &piix_pm.fn), -1);       /* no function 0 there */
+}
+END_TEST
+
+/* SeaBIOS puts the PM block at 0x600; OVMF moves it to 0xB000; the registers follow. */
+START_TEST(test_pm_space_follows_pmba)
+{
+	ck_assert_uint_eq(in32(ACPI_PM_PORT + ACPI_PM_TMR_OFFSET), 0xffffffff);   /* off after reset */
+	enable_pm_at(ACPI_PM_PORT);
+	ck_assert_uint_lt(in32(ACPI_PM_PORT + ACPI_PM_TMR_OFFSET), 1u << 24);
+	ck_assert_uint_eq(in16(ACPI_PM_PORT + ACPI_PM1_CNT_OFFSET) & 1, 1);     /* SCI_EN */
+	fn_write(1, PM_FN, PIIX4_PMREGMISC, 0);
+	ck_assert_uint_eq(in16(ACPI_PM_PORT + ACPI_PM1_CNT_OFFSET), 0xffff);
+	enable_pm_at(0xb000);
+	ck_assert_uint_eq(in16(ACPI_PM_PORT + ACPI_PM1_CNT_OFFSET), 0xffff);
+	ck_assert_uint_lt(in32(0xb000 + ACPI_PM_TMR_OFFSET), 1u << 24);
+	fn_write(1, PM_FN, PIIX4_PMBA, 0xc001);                   /* moved while on */
+	ck_assert_uint_eq(in16(0xb000 + ACPI_PM1_CNT_OFFSET), 0xffff);
+	ck_assert_uint_eq(in16(0xc000 + ACPI_PM1_CNT_OFFSET) & 1, 1);
+	out16(0xc000 + ACPI_PM1_CNT_OFFSET, ACPI_PM_S5_TYPE << 10 | 1u << 13);  /* soft-off there */
+	ck_assert_uint_eq(stops, 1);
+	ck_assert_int_eq(stop_status, 0);
+}
+END_TEST
+
+/* A base another device holds: the PM block stays off, and comes on when moved away. */
+START_TEST(test_pm_space_never_over_another_device)
+{
+	enable_pm_at(0xcc0);                                      /* 0xCC0-0xCFF holds 0xCF8's ports */
+	ck_assert_uint_eq(in32(0xcf8) & 0x80000000u, 0x80000000u);
+	ck_assert_uint_eq(in16(0xcc0 + ACPI_PM1_CNT_OFFSET), 0xffff);
+	fn_write(1, PM_FN, PIIX4_PMBA, 0xd001);
+	ck_assert_uint_eq(in16(0xd000 + ACPI_PM1_CNT_OFFSET) & 1, 1);
+	fn_write(1, PM_FN, PIIX4_PMBA, 0x0001);                   /* base 0: off */
+	ck_assert_uint_eq(in16(0xd000 + ACPI_PM1_CNT_OFFSET), 0xffff);
+	ck_assert_uint_eq(in16(ACPI_PM1_CNT_OFFSET), 0xffff);
+}
+END_TEST
+
 Suite *piix_suite(void)
 {
 	Suite *s = suite_create("piix");
@@ -269,6 +377,10 @@ Suite *piix_suite(void)
 	tcase_add_test(tc, test_reset_control_keeps_bit_1);
 	tcase_add_test(tc, test_cf9_beside_config_address);
 	tcase_add_test(tc, test_no_cf9_without_piix);
+	tcase_add_test(tc, test_piix4_pm_ids);
+	tcase_add_test(tc, test_piix4_pm_registers);
+	tcase_add_test(tc, test_pm_space_follows_pmba);
+	tcase_add_test(tc, test_pm_space_never_over_another_device);
 	suite_add_tcase(s, tc);
 	return s;
 }
