@@ -14,7 +14,9 @@
  * direct reads only while the flash is in read-array mode.
  *
  * Programming clears bits, as NOR flash does: a byte becomes old & new,
- * and only an erase (a whole 4 KiB block to 0xFF) sets them again.
+ * and only an erase (a whole 4 KiB block to 0xFF) sets them again. Each
+ * change goes to the backing (the store's file) as it is made; one the
+ * backing refuses is undone and fails with the status bit its command has.
  */
 #include "pflash.h"
 
@@ -51,6 +53,7 @@ struct pflash {
 	size_t size;
 	bool readonly;
 	struct pflash_mapping mapping;
+	struct pflash_backing backing;
 	enum mode mode;
 	enum pending pending;
 	bool direct;
@@ -94,7 +97,8 @@ static void fill_query(struct pflash *f)
 	memcpy(q + 0x31, "PRI10", 5);
 }
 
-struct pflash *pflash_create(uint8_t *array, size_t size, bool readonly, struct pflash_mapping mapping)
+struct pflash *pflash_create(uint8_t *array, size_t size, bool readonly, struct pflash_mapping mapping,
+			     struct pflash_backing backing)
 {
 	if (!size || size % PFLASH_BLOCK_SIZE)
 		return NULL;
@@ -106,6 +110,7 @@ struct pflash *pflash_create(uint8_t *array, size_t size, bool readonly, struct 
 	f->size = size;
 	f->readonly = readonly;
 	f->mapping = mapping;
+	f->backing = backing;
 	f->mode = READ_ARRAY;
 	f->status = SR_READY;
 	fill_query(f);
@@ -173,30 +178,60 @@ static void pflash_read(void *opaque, uint64_t offset, uint8_t *data, unsigned s
 	pthread_mutex_unlock(&f->lock);
 }
 
+static void refuse(struct pflash *f, uint8_t status)
+{
+	f->status |= status;
+	f->stats.refused++;
+}
+
+/* The changed range to the backing; when it fails, the array is put back as it was. */
+static bool keep(struct pflash *f, uint64_t offset, size_t len, const uint8_t *before)
+{
+	if (!f->backing.write || f->backing.write(f->backing.ctx, offset, f->array + offset, len) == 0)
+		return true;
+	memcpy(f->array + offset, before, len);
+	return false;
+}
+
+/* Called with at most 8 bytes, inside the array (pflash_write() checked). */
 static void program(struct pflash *f, uint64_t offset, const uint8_t *data, unsigned size)
 {
+	uint8_t before[8];
+
 	if (f->readonly) {
-		f->status |= SR_PROGRAM_ERROR;
-		f->stats.refused++;
+		refuse(f, SR_PROGRAM_ERROR);
 		return;
 	}
-	for (unsigned i = 0; i < size && offset + i < f->size; i++)
+	memcpy(before, f->array + offset, size);
+	for (unsigned i = 0; i < size; i++)
 		f->array[offset + i] &= data[i];
+	if (!keep(f, offset, size, before)) {
+		refuse(f, SR_PROGRAM_ERROR);
+		return;
+	}
 	f->stats.programs++;
 }
 
 static void erase(struct pflash *f, uint64_t offset, uint8_t confirm)
 {
+	uint64_t block = offset / PFLASH_BLOCK_SIZE * PFLASH_BLOCK_SIZE;
+	uint8_t before[PFLASH_BLOCK_SIZE];
+
 	if (confirm != CMD_ERASE_CONFIRM) {
-		f->status |= SR_SEQUENCE_ERROR;
-		f->stats.refused++;
-	} else if (f->readonly) {
-		f->status |= SR_ERASE_ERROR;
-		f->stats.refused++;
-	} else {
-		memset(f->array + offset / PFLASH_BLOCK_SIZE * PFLASH_BLOCK_SIZE, 0xff, PFLASH_BLOCK_SIZE);
-		f->stats.erases++;
+		refuse(f, SR_SEQUENCE_ERROR);
+		return;
 	}
+	if (f->readonly) {
+		refuse(f, SR_ERASE_ERROR);
+		return;
+	}
+	memcpy(before, f->array + block, PFLASH_BLOCK_SIZE);
+	memset(f->array + block, 0xff, PFLASH_BLOCK_SIZE);
+	if (!keep(f, block, PFLASH_BLOCK_SIZE, before)) {
+		refuse(f, SR_ERASE_ERROR);
+		return;
+	}
+	f->stats.erases++;
 }
 
 /* The second cycle of a two-cycle command; the flash then reads its status. */
@@ -237,7 +272,7 @@ static void pflash_write(void *opaque, uint64_t offset, const uint8_t *data, uns
 {
 	struct pflash *f = opaque;
 
-	if (offset >= f->size || size > f->size - offset)
+	if (offset >= f->size || size > f->size - offset || size > 8)
 		return;
 	pthread_mutex_lock(&f->lock);
 	if (f->pending != PENDING_NONE)

@@ -20,6 +20,16 @@ struct pflash_mapping {
 	void *ctx;
 };
 
+/*
+ * Where the array's changes go besides the array: the store's file. write
+ * gets each programmed or erased range after the change; -1 makes the
+ * flash undo it and report the program or erase as failed. NULL: nowhere.
+ */
+struct pflash_backing {
+	int (*write)(void *ctx, uint64_t offset, const uint8_t *data, size_t len);
+	void *ctx;
+};
+
 struct pflash_stats {
 	uint64_t programs, erases, refused;
 };
@@ -31,7 +41,8 @@ struct pflash;
  * and erases in place; the caller owns it and keeps it mapped. A read-only
  * flash refuses both with its status bits. Starts in read-array mode.
  */
-struct pflash *pflash_create(uint8_t *array, size_t size, bool readonly, struct pflash_mapping mapping);
+struct pflash *pflash_create(uint8_t *array, size_t size, bool readonly, struct pflash_mapping mapping,
+			     struct pflash_backing backing);
 void pflash_destroy(struct pflash *f);
 void pflash_get_stats(struct pflash *f, struct pflash_stats *out);
 

@@ -496,7 +496,7 @@ static bool any_mmio(const struct vm_config *cfg)
 static int check_firmware_options(const struct vm_config *cfg, bool boot_given, struct vmm_error *err)
 {
 	if (!cfg->firmware && cfg->firmware_vars)
-		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars needs --firmware uefi (it is UEFI's variable store)");
+		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars needs --firmware uefi or a UEFI image (it is UEFI's variable store)");
 	if (!cfg->firmware)
 		return boot_given ? vmm_fail(err, VMM_EXIT_USAGE, "--boot needs --firmware (it orders the "
 					     "firmware's boot disks)") : 0;

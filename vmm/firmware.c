@@ -4,12 +4,13 @@
  * the top of 4 GiB and its last 128 KiB below 1 MiB, UEFI's variable store
  * below it (hw/i386/pc_sysfw.c: the second pflash unit under the first),
  * the fw_cfg files SeaBIOS and OVMF read (docs/specs/fw_cfg.rst), and the
- * CMOS bytes they fall back on. The ACPI tables are vmm's own, placed by the firmware with QEMU's
- * table loader script (boot/acpi_loader.c).
+ * CMOS bytes they fall back on. The ACPI tables are vmm's own, placed by
+ * the firmware with QEMU's table loader script (boot/acpi_loader.c).
  */
 #include "firmware.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,39 +106,43 @@ uint16_t firmware_pm_base(const struct firmware_image *img)
 	return firmware_is_uefi(img) ? FIRMWARE_OVMF_PM_BASE : ACPI_PM_PORT;
 }
 
-/* A new VM's store: the template's bytes in a file of its own, made only if none is there. */
-static int create_vars_file(const char *path, const char *template_path, struct vmm_error *err)
+/* Fills a store vmm has just made (dst, locked) with the template's bytes; -errno on failure. */
+static int copy_template(int dst, const char *template_path)
 {
 	int src = open(template_path, O_RDONLY | O_CLOEXEC);
-	int dst = src < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	struct stat st;
-	int r = dst < 0 || fstat(src, &st) < 0 ? -errno : 0;
 	uint8_t buf[64 * KiB];
+	int r = src < 0 ? -errno : 0;
 
-	for (off_t done = 0; r == 0 && done < st.st_size;) {
+	for (off_t done = 0; r == 0;) {
 		ssize_t n = pread(src, buf, sizeof(buf), done);
-		if (n <= 0 || write(dst, buf, (size_t)n) != n)
-			r = n < 0 ? -errno : -EIO;
-		done += n > 0 ? n : 0;
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
+			break;
+		}
+		ssize_t w = pwrite(dst, buf, (size_t)n, done);
+		if (w != n)
+			r = w < 0 ? -errno : -ENOSPC;
+		done += n;
 	}
 	if (src >= 0)
 		close(src);
-	if (dst >= 0 && (close(dst) < 0 || r < 0))
-		unlink(path);
-	if (r < 0)
-		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: cannot start it from %s: %s", path,
-				template_path, strerror(-r));
-	return 0;
+	return r;
 }
 
+/*
+ * The VM's store, locked; a missing one is made from the template (when
+ * there is one) under the lock, so no other vmm sees it half written.
+ */
 static int open_vars_file(const char *path, const char *template_path, struct vmm_error *err)
 {
+	bool made = false;
 	int fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0 && errno == ENOENT && template_path) {
-		if (create_vars_file(path, template_path, err) < 0)
-			return -1;
-		fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		made = fd >= 0;
+		if (fd < 0 && errno == EEXIST)
+			fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	}
 	if (fd < 0)
 		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: %s", path, strerror(errno));
@@ -145,66 +150,88 @@ static int open_vars_file(const char *path, const char *template_path, struct vm
 		close(fd);
 		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: in use by another vmm", path);
 	}
+	int r = made ? copy_template(fd, template_path) : 0;
+	if (r < 0) {
+		unlink(path);
+		close(fd);
+		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: cannot make it from the template %s: %s", path,
+				template_path, strerror(-r));
+	}
 	return fd;
 }
 
 /* A store's size: whole flash blocks, room below the code, and the template's if there is one. */
-static int check_vars_size(const char *name, off_t size, const char *template_path, const struct firmware_image *code,
+static int check_vars_size(const char *what, off_t size, const char *template_path, const struct firmware_image *code,
 			   struct vmm_error *err)
 {
 	struct stat st;
 
 	if (size < (off_t)FIRMWARE_SIZE_UNIT || size % FIRMWARE_SIZE_UNIT || (uint64_t)size > FIRMWARE_MAX_SIZE - code->size)
-		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: not a variable store (a multiple of 4 KiB, "
-				"at most %llu KiB beside the code)", name,
-				(unsigned long long)((FIRMWARE_MAX_SIZE - code->size) / KiB));
+		return vmm_fail(err, VMM_EXIT_USAGE, "%s: not a variable store (a multiple of 4 KiB, at most %llu KiB "
+				"beside the code)", what, (unsigned long long)((FIRMWARE_MAX_SIZE - code->size) / KiB));
 	if (template_path && stat(template_path, &st) == 0 && st.st_size != size)
-		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: %lld bytes, but this firmware's store (%s) "
-				"has %lld", name, (long long)size, template_path, (long long)st.st_size);
+		return vmm_fail(err, VMM_EXIT_USAGE, "%s: %lld bytes, but this firmware's store (%s) has %lld", what,
+				(long long)size, template_path, (long long)st.st_size);
+	return 0;
+}
+
+/* The store's bytes in memory of their own: the flash changes them there and writes them to the file. */
+static int read_store(int fd, const char *what, size_t size, struct firmware_vars *v, struct vmm_error *err)
+{
+	uint8_t *data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (data == MAP_FAILED)
+		return vmm_fail(err, VMM_EXIT_RUNTIME, "%s: cannot allocate %zu KiB: %s", what, (size_t)(size / KiB),
+				strerror(errno));
+	int r = read_all(fd, data, size);
+	if (r < 0) {
+		munmap(data, size);
+		return vmm_fail(err, VMM_EXIT_USAGE, "%s: %s", what, strerror(-r));
+	}
+	v->data = data;
+	v->size = size;
 	return 0;
 }
 
 int firmware_vars_open(const char *path, const char *template_path, const struct firmware_image *code,
 		       struct firmware_vars *v, struct vmm_error *err)
 {
-	const char *name = path ? path : template_path;
+	char what[PATH_MAX + 64];
 	int fd = path ? open_vars_file(path, template_path, err) : open(template_path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 
+	snprintf(what, sizeof(what), path ? "--firmware-vars %s" : "--firmware uefi: the variable store template %s",
+		 path ? path : template_path);
 	*v = (struct firmware_vars){ .fd = -1 };
 	if (fd < 0)
-		return path ? -1 : vmm_fail(err, VMM_EXIT_USAGE, "--firmware uefi: %s: %s", template_path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		return path ? -1 : vmm_fail(err, VMM_EXIT_USAGE, "%s: %s", what, strerror(errno));
+	int r = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ? vmm_fail(err, VMM_EXIT_USAGE, "%s: not a regular file", what)
+		: check_vars_size(what, st.st_size, template_path, code, err);
+	if (r == 0)
+		r = read_store(fd, what, (size_t)st.st_size, v, err);
+	if (r < 0 || !path) {
 		close(fd);
-		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: not a regular file", name);
+		fd = -1;
 	}
-	if (check_vars_size(name, st.st_size, template_path, code, err) < 0) {
-		close(fd);
-		return -1;
-	}
-	size_t size = (size_t)st.st_size;
-	/* A file is shared: what the guest programs is in it. The template is copied, and never written. */
-	uint8_t *data = mmap(NULL, size, PROT_READ | PROT_WRITE, path ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS,
-			     path ? fd : -1, 0);
-	int r = data == MAP_FAILED ? -errno : path ? 0 : read_all(fd, data, size);
-	if (!path)
-		close(fd);
-	if (r < 0) {
-		if (data != MAP_FAILED)
-			munmap(data, size);
-		if (path)
-			close(fd);
-		return vmm_fail(err, VMM_EXIT_USAGE, "--firmware-vars %s: %s", name, strerror(-r));
-	}
-	*v = (struct firmware_vars){ data, size, code->gpa - size, path ? fd : -1 };
-	return 0;
+	v->fd = fd;
+	v->gpa = code->gpa - v->size;
+	return r;
+}
+
+int firmware_vars_write(void *ctx, uint64_t offset, const uint8_t *data, size_t len)
+{
+	const struct firmware_vars *v = ctx;
+
+	if (v->fd < 0)
+		return 0;
+	return pwrite(v->fd, data, len, (off_t)offset) == (ssize_t)len ? 0 : -1;
 }
 
 void firmware_vars_close(struct firmware_vars *v)
 {
-	/* The shared mapping's pages are the file's page cache: fdatasync() writes them. */
-	if (v->fd >= 0)
-		fdatasync(v->fd);
+	/* What the guest programmed is in the page cache (firmware_vars_write()); now on the disk. */
+	if (v->fd >= 0 && fdatasync(v->fd) < 0)
+		fprintf(stderr, "vmm: the variable store could not be written out: %s\n", strerror(errno));
 	if (v->data)
 		munmap(v->data, v->size);
 	if (v->fd >= 0)

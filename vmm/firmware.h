@@ -36,14 +36,16 @@ struct firmware_image {
 
 /*
  * UEFI's variable store: flash just below the code (QEMU's second pflash
- * unit), the array mapped from the VM's own file (--firmware-vars) or, for
- * one run only, from a private copy of the template.
+ * unit). The array is the VM's own file (--firmware-vars) read into memory
+ * of its own, and what the guest programs is written back to the file as it
+ * happens (firmware_vars_write()); without a file, a copy of the template
+ * that lasts one run.
  */
 struct firmware_vars {
 	uint8_t *data;
 	size_t size;
 	uint64_t gpa;
-	int fd;                 /* the locked file, or -1 */
+	int fd;                 /* the locked file, or -1: a store for one run */
 };
 
 /* "bios" and "uefi" name the installed SeaBIOS and OVMF; anything else is a path. NULL (and err) when not installed. */
@@ -61,7 +63,9 @@ uint16_t firmware_pm_base(const struct firmware_image *img);
  */
 int firmware_vars_open(const char *path, const char *template_path, const struct firmware_image *code,
 		       struct firmware_vars *v, struct vmm_error *err);
-/* Writes the store back to its file and unmaps it. */
+/* The flash's backing (struct pflash_backing): bytes of the array to the file; 0, or -1 on failure. */
+int firmware_vars_write(void *ctx, uint64_t offset, const uint8_t *data, size_t len);
+/* Writes the file out (fdatasync) and frees the store. */
 void firmware_vars_close(struct firmware_vars *v);
 /* The last 128 KiB, where the CPU runs them in real mode after reset: 0xE0000-0xFFFFF. */
 int firmware_copy_low(const struct firmware_image *img, const struct guest_mem *mem, struct vmm_error *err);

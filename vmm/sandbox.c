@@ -28,7 +28,7 @@
 
 static bool enabled = true;
 static __thread int this_kind = -1;
-static bool slot_changes;
+static bool flash;
 static atomic_flag reported = ATOMIC_FLAG_INIT;
 
 static const char *const kind_names[SANDBOX_KINDS] = {
@@ -112,9 +112,9 @@ static void allow_calls(struct filter *f, const int *calls, size_t n)
 	}
 }
 
-void sandbox_allow_slot_changes(void)
+void sandbox_allow_flash(void)
 {
-	slot_changes = true;
+	flash = true;
 }
 
 /*
@@ -127,7 +127,7 @@ static unsigned build(struct filter *f, enum sandbox_thread kind)
 	size_t nr_ioctls = sizeof(run_time_ioctls) / sizeof(run_time_ioctls[0]);
 
 	memcpy(ioctls, run_time_ioctls, sizeof(run_time_ioctls));
-	if (slot_changes && kind == SANDBOX_VCPU)
+	if (flash && kind == SANDBOX_VCPU)
 		ioctls[nr_ioctls++] = KVM_SET_USER_MEMORY_REGION;
 	f->n = 0;
 	emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
@@ -145,6 +145,8 @@ static unsigned build(struct filter *f, enum sandbox_thread kind)
 	emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
 	allow_calls(f, common_calls, sizeof(common_calls) / sizeof(common_calls[0]));
 	allow_calls(f, kind_calls[kind].calls, kind_calls[kind].n);
+	if (flash && kind == SANDBOX_VCPU)
+		allow_calls(f, (const int[]){ SYS_pwrite64 }, 1);
 	emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
 	return f->n;
 }

@@ -150,17 +150,20 @@ static void set_vars_direct(void *ctx, bool direct)
 		.guest_phys_addr = vm->vars.gpa, .memory_size = direct ? vm->vars.size : 0,
 		.userspace_addr = (uintptr_t)vm->vars.data,
 	};
+	static atomic_flag reported = ATOMIC_FLAG_INIT;
 
-	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0 && !direct)
-		fprintf(stderr, "vmm: cannot unmap the variable store for its status reads: %s\n", strerror(errno));
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0 && !atomic_flag_test_and_set(&reported))
+		fprintf(stderr, "vmm: cannot %s the variable store's memory slot: %s\n", direct ? "map" : "unmap",
+			strerror(errno));
 }
 
 static int attach_vars_flash(struct vm *vm, struct vmm_error *err)
 {
 	if (!vm->vars.data)
 		return 0;
-	sandbox_allow_slot_changes();
-	struct pflash *f = pflash_create(vm->vars.data, vm->vars.size, false, (struct pflash_mapping){ set_vars_direct, vm });
+	sandbox_allow_flash();
+	struct pflash *f = pflash_create(vm->vars.data, vm->vars.size, false, (struct pflash_mapping){ set_vars_direct, vm },
+					 (struct pflash_backing){ firmware_vars_write, &vm->vars });
 
 	vm->machine.vars_flash = f;
 	if (!f || bus_register(&vm->machine.mmio, vm->vars.gpa, vm->vars.size, &pflash_ops, f, "pflash") < 0)

@@ -286,7 +286,7 @@ START_TEST(test_firmware_options)
 	ck_assert_int_eq(PARSE(&cli, &err, "run", "--firmware", "uefi", "--firmware-vars", "vm.fd"), 0);
 	ck_assert_str_eq(cli.run.firmware, "uefi");
 	ck_assert_str_eq(cli.run.firmware_vars, "vm.fd");
-	EXPECT_ERROR("--firmware-vars needs --firmware uefi", "run", "--firmware-vars", "vm.fd");
+	EXPECT_ERROR("--firmware-vars needs --firmware uefi or a UEFI image", "run", "--firmware-vars", "vm.fd");
 	EXPECT_ERROR("--firmware-vars needs a non-empty value", "run", "--firmware", "uefi", "--firmware-vars=");
 	EXPECT_ERROR("--firmware needs a non-empty value", "run", "--firmware=");
 	EXPECT_ERROR("takes no --kernel", "run", "--firmware", "bios", "--kernel", "k.elf");

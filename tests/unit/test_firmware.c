@@ -471,6 +471,7 @@ START_TEST(test_vars_from_template)
 	read_host_file(template_path, want, sizeof(want));
 	ck_assert_mem_eq(v.data, want, sizeof(want));
 	v.data[100] = 0x42;
+	ck_assert_int_eq(firmware_vars_write(&v, 100, v.data + 100, 1), 0);   /* what the flash does */
 	firmware_vars_close(&v);
 	read_host_file(vars, got, sizeof(got));
 	ck_assert_uint_eq(got[100], 0x42);
@@ -482,6 +483,7 @@ START_TEST(test_vars_from_template)
 	ck_assert_int_eq(firmware_vars_open(NULL, template_path, &code, &v, &err), 0);   /* one run only */
 	ck_assert_int_eq(v.fd, -1);
 	v.data[100] = 0x17;
+	ck_assert_int_eq(firmware_vars_write(&v, 100, v.data + 100, 1), 0);   /* goes nowhere */
 	firmware_vars_close(&v);
 	read_host_file(template_path, got, sizeof(got));
 	ck_assert_mem_eq(got, want, sizeof(want));

@@ -14,6 +14,9 @@ static uint8_t *array;
 static struct pflash *flash;
 static bool direct;
 static unsigned mapping_changes;
+static uint8_t file[SIZE];        /* the backing: what reached "the file" */
+static unsigned backing_writes;
+static bool backing_fails;
 
 static void record_direct(void *ctx, bool on)
 {
@@ -22,9 +25,21 @@ static void record_direct(void *ctx, bool on)
 	mapping_changes++;
 }
 
+static int write_file(void *ctx, uint64_t offset, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	ck_assert_uint_le(offset + len, SIZE);
+	backing_writes++;
+	if (backing_fails)
+		return -1;
+	memcpy(file + offset, data, len);
+	return 0;
+}
+
 static void make_flash(bool readonly)
 {
-	flash = pflash_create(array, SIZE, readonly, (struct pflash_mapping){ record_direct, NULL });
+	flash = pflash_create(array, SIZE, readonly, (struct pflash_mapping){ record_direct, NULL },
+			      (struct pflash_backing){ write_file, NULL });
 	ck_assert_ptr_nonnull(flash);
 	ck_assert_int_eq(bus_register(&mmio, BASE, SIZE, &pflash_ops, flash, "pflash"), 0);
 }
@@ -35,8 +50,11 @@ static void setup(void)
 	array = malloc(SIZE);
 	for (unsigned i = 0; i < SIZE; i++)
 		array[i] = (uint8_t)(i * 7 + 1);
+	memcpy(file, array, SIZE);
 	direct = false;
 	mapping_changes = 0;
+	backing_writes = 0;
+	backing_fails = false;
 	make_flash(false);
 }
 
@@ -222,8 +240,59 @@ START_TEST(test_wide_program_and_bounds)
 	wr(SIZE - 1, 0x10);
 	bus_write(&mmio, BASE + SIZE - 1, (uint8_t *)&zero, 2);  /* straddles the end: ignored */
 	ck_assert_uint_ne(array[SIZE - 1], 0);
-	ck_assert_ptr_null(pflash_create(array, SIZE + 1, false, (struct pflash_mapping){ record_direct, NULL }));
-	ck_assert_ptr_null(pflash_create(array, 0, false, (struct pflash_mapping){ record_direct, NULL }));
+	ck_assert_ptr_null(pflash_create(array, SIZE + 1, false, (struct pflash_mapping){ record_direct, NULL },
+					 (struct pflash_backing){ 0 }));
+	ck_assert_ptr_null(pflash_create(array, 0, false, (struct pflash_mapping){ record_direct, NULL },
+					 (struct pflash_backing){ 0 }));
+}
+END_TEST
+
+/* Every change reaches the file as it is made: the byte programmed, the block erased. */
+START_TEST(test_changes_reach_the_backing)
+{
+	wr(0x30, 0x10);
+	wr(0x30, 0x00);
+	ck_assert_uint_eq(backing_writes, 1);
+	ck_assert_uint_eq(file[0x30], 0);
+	wr(PFLASH_BLOCK_SIZE + 9, 0x20);
+	wr(PFLASH_BLOCK_SIZE + 9, 0xd0);
+	ck_assert_uint_eq(backing_writes, 2);
+	for (unsigned i = 0; i < PFLASH_BLOCK_SIZE; i++)
+		ck_assert_uint_eq(file[PFLASH_BLOCK_SIZE + i], 0xff);
+	ck_assert_mem_eq(file, array, SIZE);
+	wr(0, 0x70);                                             /* reads and mode changes write nothing */
+	rd(0);
+	wr(0, 0xff);
+	ck_assert_uint_eq(backing_writes, 2);
+}
+END_TEST
+
+/* A file that takes no writes (a full disk): the change is undone and the command fails. */
+START_TEST(test_backing_failure_is_a_flash_error)
+{
+	uint8_t kept = array[0x40], block[PFLASH_BLOCK_SIZE];
+
+	backing_fails = true;
+	wr(0x40, 0x10);
+	wr(0x40, 0x00);
+	ck_assert_uint_eq(rd(0x40), 0x90);                       /* ready, program error */
+	ck_assert_uint_eq(array[0x40], kept);
+	wr(0, 0x50);
+	memcpy(block, array, PFLASH_BLOCK_SIZE);
+	wr(0x10, 0x20);
+	wr(0x10, 0xd0);
+	ck_assert_uint_eq(rd(0x10), 0xa0);                       /* ready, erase error */
+	ck_assert_mem_eq(array, block, PFLASH_BLOCK_SIZE);
+	struct pflash_stats st;
+	pflash_get_stats(flash, &st);
+	ck_assert_uint_eq(st.programs + st.erases, 0);
+	ck_assert_uint_eq(st.refused, 2);
+	backing_fails = false;
+	wr(0, 0x50);
+	wr(0x40, 0x10);
+	wr(0x40, 0x00);
+	ck_assert_uint_eq(rd(0x40), 0x80);
+	ck_assert_uint_eq(file[0x40], 0);
 }
 END_TEST
 
@@ -242,6 +311,8 @@ Suite *pflash_suite(void)
 	tcase_add_test(tc, test_identifier_and_query);
 	tcase_add_test(tc, test_lock_commands_do_nothing);
 	tcase_add_test(tc, test_wide_program_and_bounds);
+	tcase_add_test(tc, test_changes_reach_the_backing);
+	tcase_add_test(tc, test_backing_failure_is_a_flash_error);
 	suite_add_tcase(s, tc);
 	return s;
 }
