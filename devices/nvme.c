@@ -12,9 +12,8 @@
  * 5.7 and 7.13) the doorbells become KVM ioeventfds, so ringing one costs
  * no exit to vmm, and the controller reads the tails and heads from the
  * shadow buffer. It also tells the driver through the EventIdx buffer not
- * to ring at all while it has commands in flight: every completion makes
- * it look at the submission queues anyway. A driver rings only to wake an
- * idle controller.
+ * to ring at all while it has enough commands in flight: every completion
+ * makes it look at the submission queues anyway.
  *
  * A command is taken from a submission queue only when its completion
  * queue has a slot promised to it, so a completion never waits for room.
@@ -1355,9 +1354,18 @@ static bool refresh_sq_tail(struct nvme *n, struct nvme_sq *sq)
 }
 
 /*
- * One I/O submission queue. With shadow doorbells, EventIdx asks for a
- * doorbell only when the queue goes idle: while commands are in flight
- * their completions bring the controller back here (7.13).
+ * EventIdx holds the doorbells only with this many commands in flight: a
+ * command written meanwhile waits for the next completion, which with a
+ * few in flight is a long wait with the disk short of work; the doorbell,
+ * an ioeventfd, costs less. virtio-blk holds its kicks from the same mark.
+ */
+#define DOORBELLS_HELD_MIN_IN_FLIGHT 8
+
+/*
+ * One I/O submission queue. With shadow doorbells, EventIdx asks for no
+ * doorbell while enough commands are in flight: their completions bring
+ * the controller back here (7.13). With fewer, and idle, the next command
+ * rings.
  */
 static void run_io_queue(struct nvme *n, struct nvme_sq *sq)
 {
@@ -1379,7 +1387,7 @@ static void run_io_queue(struct nvme *n, struct nvme_sq *sq)
 			return;
 		while (take_command(n, sq))
 			;
-		if (sq->in_flight) {
+		if (sq->in_flight >= DOORBELLS_HELD_MIN_IN_FLIGHT) {
 			store_event_idx(n, sq_doorbell(sq->id), (uint16_t)((sq->head + sq->size - 1) % sq->size));
 			return;
 		}

@@ -51,6 +51,15 @@
  * stays under the block backends' bounce budget (BLOCK_BOUNCE_MAX, 16 MiB). */
 #define MAX_SEGMENT_BYTES (64u << 10)
 #define MAX_SEGMENTS (VIRTQ_MAX_CHAIN - 2)   /* the header and status take two */
+/*
+ * A queue holds its kicks only with this many requests in flight. A request
+ * added while kicks are held waits for the next completion; with a few in
+ * flight that is most of a request's time with the disk working below the
+ * driver's depth (4 x 128 KiB writes ran at 0.78x QEMU's), and the kick,
+ * an ioeventfd, is cheaper. With many, completions come often and a held
+ * kick saves an exit per request.
+ */
+#define KICKS_HELD_MIN_IN_FLIGHT 8
 /* Discard and write-zeroes segments per request, and sectors per segment. */
 #define MAX_RANGE_SEGMENTS 16
 #define MAX_RANGE_SECTORS (1u << 22)
@@ -420,9 +429,9 @@ static unsigned take_requests(struct virtio_blk *blk, unsigned q)
 }
 
 /*
- * After the backend took a round's requests: a queue with requests in
- * flight asks the driver for no kicks, since its completions look at the
- * ring; an idle one arms them, and takes what the driver added before the
+ * After the backend took a round's requests: a queue with enough requests
+ * in flight asks the driver for no kicks, since its completions look at the
+ * ring; any other arms them, and takes what the driver added before the
  * arm. Only now, not when the ring ran empty: armed during the submission,
  * the queue would have the driver kick for each request it adds meanwhile.
  * Requests completed inside submit() count as done. A queue that takes
@@ -435,7 +444,7 @@ static void settle_kicks(struct virtio_blk *blk, unsigned q)
 	struct virtqueue *vq = &blk->vdev.queues[q];
 
 	for (;;) {
-		qs->kicks_held = qs->in_flight > 0 && vq->ready;
+		qs->kicks_held = qs->in_flight >= KICKS_HELD_MIN_IN_FLIGHT && vq->ready;
 		if (qs->kicks_held) {
 			virtq_hold_kicks(vq);
 			return;

@@ -38,11 +38,13 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -702,18 +704,39 @@ def run_nested(argv, rounds):
     return merged
 
 
+# A round whose progress stops this long is given up. The nested machine has lost
+# wake-ups (a task blocked for good in flush_work() with both CPUs idle), and a
+# process blocked so stops the inner run where its own time limits cannot.
+ROUND_SILENCE_SECONDS = 900
+
+
 def nested_round(argv):
     cmd = [os.path.join(HERE, "testvm.py"), "exec", "--", sys.executable, os.path.abspath(__file__), "--inside",
            "--json", "-", *argv]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    last_line = [time.monotonic()]
+    done = threading.Event()
+
+    def watch():
+        while not done.wait(10):
+            if time.monotonic() - last_line[0] > ROUND_SILENCE_SECONDS:
+                progress(f"bench: no progress from the nested test machine for {ROUND_SILENCE_SECONDS} s; "
+                         "giving the round up")
+                os.killpg(proc.pid, signal.SIGKILL)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     found = None
     # The nested machine's console carries the inner run's progress and, last, its JSON.
     for line in proc.stdout:
+        last_line[0] = time.monotonic()
         if line.startswith("{"):
             found = line
         else:
             sys.stderr.write(line)
     proc.wait()
+    done.set()
     if not found:
         progress(f"bench: the round in the nested test machine failed (status {proc.returncode})")
         return None

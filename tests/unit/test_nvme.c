@@ -2108,40 +2108,46 @@ START_TEST(test_reset_forgets_shadow_buffers)
 }
 END_TEST
 
+#define HELD_FROM 8   /* DOORBELLS_HELD_MIN_IN_FLIGHT */
+
 START_TEST(test_shadow_event_idx_with_io_in_flight_and_idle)
 {
-	/* An 8-entry SQ: 30 rounds wrap its index several times. */
-	shadow_ready(8);
+	/* A 16-entry SQ: 10 rounds of 9 wrap its index several times. */
+	shadow_ready(16);
 	disk.hold = true;
 	unsigned done = 0;
-	for (unsigned round = 0; round < 30; round++) {
-		/* Idle: the first submission rings. */
-		struct nvme_sqe a = rw(IO_READ, round, 1, DATA2_GPA, 0);
-		sq_put(&ioq[1], &a);
-		ck_assert_msg(shadow_publish(&ioq[1]), "round %u: idle controller, doorbell not asked for", round);
-		ck_assert_uint_eq(disk.inflight, 1);
-		/* In flight: the next does not need to, and is taken when the first completes. */
-		struct nvme_sqe b = rw(IO_READ, round + 1, 1, DATA2_GPA + 512, 0);
+	for (unsigned round = 0; round < 10; round++) {
+		uint16_t cids[HELD_FROM + 1];
+		/* Idle, and with fewer than HELD_FROM in flight, each submission rings. */
+		for (unsigned i = 0; i < HELD_FROM; i++) {
+			struct nvme_sqe c = rw(IO_READ, i, 1, DATA2_GPA + 512 * i, 0);
+			sq_put(&ioq[1], &c);
+			cids[i] = c.cid;
+			ck_assert_msg(shadow_publish(&ioq[1]), "round %u, command %u: %u in flight, doorbell not asked for",
+				      round, i, i);
+			ck_assert_uint_eq(disk.inflight, i + 1);
+		}
+		/* HELD_FROM in flight: the next does not ring, and is taken when one completes. */
+		struct nvme_sqe b = rw(IO_READ, HELD_FROM, 1, DATA2_GPA + 512 * HELD_FROM, 0);
 		sq_put(&ioq[1], &b);
-		ck_assert_msg(!shadow_publish(&ioq[1]), "round %u: doorbell asked for with a command in flight", round);
-		ck_assert_uint_eq(disk.inflight, 1);
+		cids[HELD_FROM] = b.cid;
+		ck_assert_msg(!shadow_publish(&ioq[1]), "round %u: doorbell asked for with %u in flight", round, HELD_FROM);
+		ck_assert_uint_eq(disk.inflight, HELD_FROM);
 		mem_block_complete(&disk, 1);
 		nvme_complete_io(ctrl);
-		ck_assert_uint_eq(disk.inflight, 1);
-		mem_block_complete(&disk, 1);
+		ck_assert_uint_eq(disk.inflight, HELD_FROM);
+		mem_block_complete(&disk, HELD_FROM);
 		nvme_complete_io(ctrl);
 		ck_assert_uint_eq(disk.inflight, 0);
 		/* Idle again: EventIdx is the tail, so the next submission rings. */
 		ck_assert_uint_eq(event_idx(sq_db(1)), ioq[1].sq_tail);
-		struct nvme_cqe e = cq_pop(&ioq[1]);
-		ck_assert_uint_eq(e.cid, a.cid);
-		e = cq_pop(&ioq[1]);
-		ck_assert_uint_eq(e.cid, b.cid);
+		for (unsigned i = 0; i <= HELD_FROM; i++)
+			ck_assert_uint_eq(cq_pop(&ioq[1]).cid, cids[i]);
 		shadow_cq_head(&ioq[1]);
-		done += 2;
+		done += HELD_FROM + 1;
 	}
-	ck_assert_uint_eq(done, 60);
-	ck_assert_uint_eq(nvme_stats(ctrl).commands, 60);
+	ck_assert_uint_eq(done, 90);
+	ck_assert_uint_eq(nvme_stats(ctrl).commands, 90);
 }
 END_TEST
 

@@ -377,34 +377,72 @@ static bool driver_would_kick(uint16_t old, uint16_t new_idx)
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
 }
 
+/* Publishes reads first..first+n-1, each of its own 4 KiB. */
+static void publish_reads(unsigned first, unsigned n)
+{
+	for (unsigned i = first; i < first + n; i++)
+		fake_publish(&g, build(i, T_IN, 8 * i, BUF_GPA + 0x1000 * i, 4096, true));
+}
+
+#define HELD_FROM 8   /* KICKS_HELD_MIN_IN_FLIGHT */
+
 /*
- * EVENT_IDX: while requests are in flight the driver is asked for no kick,
- * and what it adds meanwhile is taken when they complete; an idle queue
- * asks for the next kick again.
+ * EVENT_IDX: while enough requests are in flight the driver is asked for
+ * no kick, and what it adds meanwhile is taken when one completes; with
+ * fewer in flight, and idle, the queue asks for the next kick.
  */
 START_TEST(test_no_kicks_while_in_flight)
 {
 	stop();
 	start(false, 1u << 29);   /* VIRTIO_F_EVENT_IDX */
 	disk.hold = true;
-	fake_publish(&g, build(0, T_IN, 0, BUF_GPA, 4096, true));
+	publish_reads(0, HELD_FROM);
 	virtio_queue_notify(vdev, 0);
-	ck_assert_uint_eq(disk.inflight, 1);
-	ck_assert(!driver_would_kick(1, 2));
-	fake_publish(&g, build(1, T_IN, 8, BUF_GPA + 0x1000, 4096, true));
-	fake_publish(&g, build(2, T_IN, 16, BUF_GPA + 0x2000, 4096, true));
-	ck_assert(!driver_would_kick(1, 3));
+	ck_assert_uint_eq(disk.inflight, HELD_FROM);
+	ck_assert(!driver_would_kick(HELD_FROM, HELD_FROM + 1));
+	publish_reads(HELD_FROM, 2);
+	ck_assert(!driver_would_kick(HELD_FROM, HELD_FROM + 2));
 	/* The first completes: the two added without a kick go to the backend. */
 	mem_block_complete(&disk, 1);
 	virtio_blk_complete_io(blk);
 	ck_assert_uint_eq(fake_used_pending(&g), 1);
-	ck_assert_uint_eq(disk.inflight, 2);
-	ck_assert(!driver_would_kick(3, 4));
-	wait_used(3);
-	for (unsigned i = 0; i < 3; i++)
+	ck_assert_uint_eq(disk.inflight, HELD_FROM + 1);
+	ck_assert(!driver_would_kick(HELD_FROM + 2, HELD_FROM + 3));
+	wait_used(HELD_FROM + 2);
+	for (unsigned i = 0; i < HELD_FROM + 2; i++)
 		ck_assert_uint_eq(status_of(i), 0);
 	/* Idle: the next request is kicked. */
-	ck_assert(driver_would_kick(3, 4));
+	ck_assert(driver_would_kick(HELD_FROM + 2, HELD_FROM + 3));
+}
+END_TEST
+
+/*
+ * With fewer than KICKS_HELD_MIN_IN_FLIGHT in flight the driver kicks for
+ * each request: held, one added after a completion round would wait for
+ * the next completion while the disk has little else to do.
+ */
+START_TEST(test_kicks_armed_with_few_in_flight)
+{
+	stop();
+	start(false, 1u << 29);   /* VIRTIO_F_EVENT_IDX */
+	disk.hold = true;
+	publish_reads(0, HELD_FROM - 1);
+	virtio_queue_notify(vdev, 0);
+	ck_assert_uint_eq(disk.inflight, HELD_FROM - 1);
+	ck_assert(driver_would_kick(HELD_FROM - 1, HELD_FROM));
+	/* The driver adds one and kicks: now enough are in flight to hold. */
+	publish_reads(HELD_FROM - 1, 1);
+	virtio_queue_notify(vdev, 0);
+	ck_assert_uint_eq(disk.inflight, HELD_FROM);
+	ck_assert(!driver_would_kick(HELD_FROM, HELD_FROM + 1));
+	/* One completes: below the mark again, and armed at the driver's index. */
+	mem_block_complete(&disk, 1);
+	virtio_blk_complete_io(blk);
+	ck_assert_uint_eq(disk.inflight, HELD_FROM - 1);
+	ck_assert(driver_would_kick(HELD_FROM, HELD_FROM + 1));
+	wait_used(HELD_FROM);
+	for (unsigned i = 0; i < HELD_FROM; i++)
+		ck_assert_uint_eq(status_of(i), 0);
 }
 END_TEST
 
@@ -437,7 +475,7 @@ START_TEST(test_no_kick_during_submission)
 	fake_publish(&g, build(0, T_IN, 0, BUF_GPA, 4096, true));
 	virtio_queue_notify(vdev, 0);
 	ck_assert_uint_eq(kicks_seen, 0);
-	ck_assert_uint_eq(disk.inflight, 1);   /* the one added meanwhile waits for the first's completion */
+	ck_assert_uint_eq(disk.inflight, 2);   /* the one added meanwhile is taken once the submission is over */
 	wait_used(2);
 	ck_assert_uint_eq(status_of(1), 0);
 	ck_assert(driver_would_kick(2, 3));    /* idle: armed again */
@@ -474,15 +512,15 @@ END_TEST
 START_TEST(test_no_notify_while_in_flight)
 {
 	disk.hold = true;
-	fake_publish(&g, build(0, T_IN, 0, BUF_GPA, 4096, true));
+	publish_reads(0, HELD_FROM);
 	virtio_queue_notify(vdev, 0);
 	ck_assert_uint_eq(fake_used(&g)[0] & 1, 1);
-	fake_publish(&g, build(1, T_IN, 8, BUF_GPA + 0x1000, 4096, true));
+	publish_reads(HELD_FROM, 1);
 	mem_block_complete(&disk, 1);
 	virtio_blk_complete_io(blk);
-	ck_assert_uint_eq(disk.inflight, 1);
-	wait_used(2);
-	ck_assert_uint_eq(status_of(1), 0);
+	ck_assert_uint_eq(disk.inflight, HELD_FROM);
+	wait_used(HELD_FROM + 1);
+	ck_assert_uint_eq(status_of(HELD_FROM), 0);
 	ck_assert_uint_eq(fake_used(&g)[0] & 1, 0);
 }
 END_TEST
@@ -526,6 +564,7 @@ Suite *virtio_blk_suite(void)
 	tcase_add_test(tc, test_config_space);
 	tcase_add_test(tc, test_second_queue);
 	tcase_add_test(tc, test_no_kicks_while_in_flight);
+	tcase_add_test(tc, test_kicks_armed_with_few_in_flight);
 	tcase_add_test(tc, test_no_kick_during_submission);
 	tcase_add_test(tc, test_added_during_inline_completion_is_taken);
 	tcase_add_test(tc, test_no_notify_while_in_flight);
