@@ -1355,11 +1355,11 @@ static bool refresh_sq_tail(struct nvme *n, struct nvme_sq *sq)
 
 /*
  * EventIdx holds the doorbells only with this many commands in flight: a
- * command written meanwhile waits for the next completion, which with a
- * few in flight is a long wait with the disk short of work; the doorbell,
- * an ioeventfd, costs less. virtio-blk holds its kicks from the same mark.
+ * command written meanwhile waits for the next completion, which with few
+ * in flight leaves the disk short of work; the doorbell, an ioeventfd,
+ * costs less. virtio-blk holds its kicks from the same mark.
  */
-#define DOORBELLS_HELD_MIN_IN_FLIGHT 8
+#define DOORBELLS_HELD_MIN_IN_FLIGHT 4
 
 /*
  * One I/O submission queue. With shadow doorbells, EventIdx asks for no

@@ -384,7 +384,7 @@ static void publish_reads(unsigned first, unsigned n)
 		fake_publish(&g, build(i, T_IN, 8 * i, BUF_GPA + 0x1000 * i, 4096, true));
 }
 
-#define HELD_FROM 8   /* KICKS_HELD_MIN_IN_FLIGHT */
+#define HELD_FROM 4   /* KICKS_HELD_MIN_IN_FLIGHT */
 
 /*
  * EVENT_IDX: while enough requests are in flight the driver is asked for
