@@ -5,9 +5,9 @@
  * backend (block_backend.h) with iovecs that point into guest memory; the chain's
  * completion is pushed to the used ring from the I/O thread, and the driver
  * is interrupted once per batch of completions, subject to EVENT_IDX.
- * While a queue has requests in flight the device asks for no kicks and
- * looks at the ring itself when they complete, as NVMe's EventIdx does; a
- * queue asks for kicks again when it goes idle (2.7.10).
+ * While a queue has enough requests in flight the device asks for no kicks
+ * and looks at the ring itself when they complete, as NVMe's EventIdx does;
+ * with fewer it asks for kicks again (2.7.10).
  *
  * Bad requests get the status the spec defines: VIRTIO_BLK_S_IOERR for
  * ranges beyond the disk, lengths that are not whole sectors, writes to a
