@@ -1354,16 +1354,9 @@ static bool refresh_sq_tail(struct nvme *n, struct nvme_sq *sq)
 }
 
 /*
- * EventIdx holds the doorbells only with this many commands in flight: a
- * command written meanwhile waits for the next completion, which with few
- * in flight leaves the disk short of work; the doorbell, an ioeventfd,
- * costs less. virtio-blk holds its kicks from the same mark.
- */
-#define DOORBELLS_HELD_MIN_IN_FLIGHT 4
-
-/*
  * One I/O submission queue. With shadow doorbells, EventIdx asks for no
- * doorbell while enough commands are in flight: their completions bring
+ * doorbell while BLOCK_KICKS_HELD_MIN_IN_FLIGHT or more commands are in
+ * flight (block_backend.h says why): their completions bring
  * the controller back here (7.13). With fewer, and idle, the next command
  * rings.
  */
@@ -1387,7 +1380,7 @@ static void run_io_queue(struct nvme *n, struct nvme_sq *sq)
 			return;
 		while (take_command(n, sq))
 			;
-		if (sq->in_flight >= DOORBELLS_HELD_MIN_IN_FLIGHT) {
+		if (sq->in_flight >= BLOCK_KICKS_HELD_MIN_IN_FLIGHT) {
 			store_event_idx(n, sq_doorbell(sq->id), (uint16_t)((sq->head + sq->size - 1) % sq->size));
 			return;
 		}

@@ -51,16 +51,6 @@
  * stays under the block backends' bounce budget (BLOCK_BOUNCE_MAX, 16 MiB). */
 #define MAX_SEGMENT_BYTES (64u << 10)
 #define MAX_SEGMENTS (VIRTQ_MAX_CHAIN - 2)   /* the header and status take two */
-/*
- * A queue holds its kicks only with this many requests in flight. A request
- * added while kicks are held waits for the next completion, and with few in
- * flight that leaves the disk short of work (4 x 128 KiB writes at a time
- * ran at 0.78x QEMU's with kicks held from one); the kick, an ioeventfd,
- * costs less. So a driver that keeps at most this many outstanding never
- * waits, and with more, completions come often and a held kick saves an
- * exit per request.
- */
-#define KICKS_HELD_MIN_IN_FLIGHT 4
 /* Discard and write-zeroes segments per request, and sectors per segment. */
 #define MAX_RANGE_SEGMENTS 16
 #define MAX_RANGE_SECTORS (1u << 22)
@@ -445,7 +435,7 @@ static void settle_kicks(struct virtio_blk *blk, unsigned q)
 	struct virtqueue *vq = &blk->vdev.queues[q];
 
 	for (;;) {
-		qs->kicks_held = qs->in_flight >= KICKS_HELD_MIN_IN_FLIGHT && vq->ready;
+		qs->kicks_held = qs->in_flight >= BLOCK_KICKS_HELD_MIN_IN_FLIGHT && vq->ready;
 		if (qs->kicks_held) {
 			virtq_hold_kicks(vq);
 			return;

@@ -18,6 +18,18 @@
 
 #include "event_loop.h"
 
+/*
+ * The disk devices (virtio-blk, NVMe) stop asking the driver for kicks or
+ * doorbells only with this many requests in flight, and look at their
+ * rings on completions instead. A request added meanwhile waits for the
+ * next completion, and with few in flight that leaves the disk short of
+ * work (4 x 128 KiB writes at a time ran at 0.78x QEMU's with kicks held
+ * from one); the kick, an ioeventfd, costs less. So a driver that keeps at
+ * most this many outstanding never waits, and with more, completions come
+ * often and a held kick saves an exit per request.
+ */
+#define BLOCK_KICKS_HELD_MIN_IN_FLIGHT 4
+
 /* result: 0, or -errno (a short read or write is -EIO). */
 typedef void block_complete_fn(void *device, void *tag, int result);
 

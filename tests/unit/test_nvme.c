@@ -2108,7 +2108,7 @@ START_TEST(test_reset_forgets_shadow_buffers)
 }
 END_TEST
 
-#define HELD_FROM 4   /* DOORBELLS_HELD_MIN_IN_FLIGHT */
+#define HELD_FROM BLOCK_KICKS_HELD_MIN_IN_FLIGHT
 
 START_TEST(test_shadow_event_idx_with_io_in_flight_and_idle)
 {

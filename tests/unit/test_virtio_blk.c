@@ -384,7 +384,7 @@ static void publish_reads(unsigned first, unsigned n)
 		fake_publish(&g, build(i, T_IN, 8 * i, BUF_GPA + 0x1000 * i, 4096, true));
 }
 
-#define HELD_FROM 4   /* KICKS_HELD_MIN_IN_FLIGHT */
+#define HELD_FROM BLOCK_KICKS_HELD_MIN_IN_FLIGHT
 
 /*
  * EVENT_IDX: while enough requests are in flight the driver is asked for
@@ -417,7 +417,7 @@ START_TEST(test_no_kicks_while_in_flight)
 END_TEST
 
 /*
- * With fewer than KICKS_HELD_MIN_IN_FLIGHT in flight the driver kicks for
+ * With fewer than BLOCK_KICKS_HELD_MIN_IN_FLIGHT in flight the driver kicks for
  * each request: held, one added after a completion round would wait for
  * the next completion while the disk has little else to do.
  */
