@@ -34,6 +34,10 @@
 #define DISCARD_PORT 9
 #define PATTERN_PORT 4000   /* where our pattern datagrams come from, and echoes return to */
 #define LOOP_CYCLES 120000000000ull
+/* Unanswered ARP and DHCP requests go again after about a second, as any IP
+ * stack's do (Linux's ARP every second): the host may drop the first frames
+ * of a link that has just come up, such as a tap just added to a bridge. */
+#define RESEND_CYCLES (LOOP_CYCLES / 64)
 
 static struct fw_vring rxq __attribute__((aligned(4096)));
 static struct fw_vring txq __attribute__((aligned(4096)));
@@ -45,6 +49,7 @@ static struct vdev dev;
 static uint8_t my_mac[6], peer_mac[6];
 static uint32_t my_ip, peer_ip;
 static bool peer_known, quit, dhcp_bound;
+static unsigned arp_requests, dhcp_discovers;
 static uint32_t dhcp_server;
 static unsigned long rx_frames, tx_frames, echoed, pings, discarded, pattern_good, pattern_bad;
 
@@ -368,12 +373,16 @@ static void poll_rx(void)
 static void send_pattern(unsigned count, unsigned size, uint16_t port)
 {
 	static uint8_t data[1472];
-	uint64_t deadline = rdtsc() + LOOP_CYCLES;
+	uint64_t deadline = rdtsc() + LOOP_CYCLES, resend = 0;
 
-	send_arp(1, (const uint8_t[6]){ 0 }, peer_ip);
 	while (!peer_known && !quit) {
 		if (rdtsc() > deadline)
 			fail_at("no ARP reply from the peer");
+		if (rdtsc() > resend) {
+			send_arp(1, (const uint8_t[6]){ 0 }, peer_ip);
+			arp_requests++;
+			resend = rdtsc() + RESEND_CYCLES;
+		}
 		poll_rx();
 	}
 	for (unsigned seq = 0; seq < count && !quit; seq++) {
@@ -387,12 +396,16 @@ static void send_pattern(unsigned count, unsigned size, uint16_t port)
 
 static void run_dhcp(void)
 {
-	uint64_t deadline = rdtsc() + LOOP_CYCLES;
+	uint64_t deadline = rdtsc() + LOOP_CYCLES, resend = 0;
 
-	send_dhcp(DHCP_DISCOVER, 0);
 	while (!dhcp_bound && !quit) {
 		if (rdtsc() > deadline)
 			fail_at("no DHCP lease");
+		if (rdtsc() > resend) {
+			send_dhcp(DHCP_DISCOVER, 0);
+			dhcp_discovers++;
+			resend = rdtsc() + RESEND_CYCLES;
+		}
 		poll_rx();
 		reclaim_tx();
 	}
@@ -448,6 +461,8 @@ void guest_main(void)
 	printf("mac %02x:%02x:%02x:%02x:%02x:%02x ip %u.%u.%u.%u\n", my_mac[0], my_mac[1], my_mac[2], my_mac[3],
 	       my_mac[4], my_mac[5], my_ip >> 24, (my_ip >> 16) & 0xff, (my_ip >> 8) & 0xff, my_ip & 0xff);
 	run_in_ring3(network_loop, NULL);
+	if (arp_requests > 1 || dhcp_discovers > 1)
+		printf("%u ARP requests, %u DHCP discovers sent\n", arp_requests, dhcp_discovers);
 	if (failure)
 		fail(failure);
 	if (dhcp_bound)

@@ -519,7 +519,8 @@ net_check() {
 	start_peer ip netns exec "$ns" python3 "$(dirname "$0")/net_peer.py" 10.0.2.15 10.0.2.1 5555 200 1000 300
 	ip netns exec "$ns" timeout 120 "$@" </dev/null >"$work/out" 2>"$work/err"
 	status=$?
-	wait $peer || { cat "$work/peer"; fail "the host side of the network test failed"; }
+	# On failure, the namespace's link counters say where frames stopped.
+	wait $peer || { cat "$work/peer"; ip netns exec "$ns" ip -s link; fail "the host side of the network test failed"; }
 	cat "$work/peer" >>"$work/out"
 	expect_status 0
 	expect_out "mac 52:54:00:aa:bb:cc ip 10.0.2.15"
@@ -542,7 +543,7 @@ net_run() {
 case_net_bridge() {
 	need_kvm
 	net_setup bridge
-	net_check "$VMM" run --kernel "$FIRMWARE/virtio_net.elf" \
+	net_check "$VMM" run --kernel "$FIRMWARE/virtio_net.elf" --stats \
 		--network "bridge=vmmbr0,mac=52:54:00:aa:bb:cc,queues=2" \
 		--cmdline "ip=10.0.2.15 peer=10.0.2.1 peer_port=5555 count=200 size=1000"
 	# The tap vmm made for the bridge went with it.
