@@ -429,6 +429,12 @@ def one_run(hv, device, args, files, work, machine="q35"):
     return run
 
 
+def error_text(e, tail):
+    """The error's first line (what failed), then the last tail characters of the console after it."""
+    what, _, console = str(e).partition("\n")
+    return what + ("\n" + console[-tail:] if console else "")
+
+
 def one_attempt(hv, device, args, files, work, machine):
     kernel, initrds, image, cache = files
     console = os.path.join(work, f"console-{hv}-{device}")
@@ -449,8 +455,8 @@ def one_attempt(hv, device, args, files, work, machine):
             run["workloads"] = storage_run(g, args) if kind == "storage" else network_run(g, args)
     except (RuntimeError, OSError, ValueError) as e:
         # The other runs go on; the run says what went wrong, and bench ends with status 1.
-        run["error"] = str(e)[-4000:]
-        progress(f"bench: {name} {device}: {str(e)[-1500:]}")
+        run["error"] = error_text(e, 4000)
+        progress(f"bench: {name} {device}: {error_text(e, 1500)}")
     finally:
         g.finish()
     return run
