@@ -1473,7 +1473,7 @@ static void coalesce_bar(struct e1000 *e, uint64_t base, bool on)
 	for (size_t i = 0; i <= n; i++) {
 		uint64_t to = i < n ? exiting_writes[i] : E1000_MMIO_SIZE;
 		if (to > from)
-			io->ops->coalesce(io->ctx, base + from, to - from, on);
+			io->ops->coalesce(io->ctx, IOEVENT_MMIO, base + from, to - from, on);
 		from = to + 4;
 	}
 }

@@ -340,6 +340,21 @@ void pci_host_claim_cf9(struct pci_host *h, const struct bus_device_ops *ops, vo
 	h->cf9 = (struct pci_cf9){ ops, opaque };
 }
 
+/*
+ * The address register does nothing until the data port is accessed, and
+ * that access exits, with KVM's buffer drained before it is handled: so
+ * its writes need not exit, and a configuration read costs one exit, not
+ * two. Linux's early probes make thousands (its AMD GART probe reads every
+ * slot of 256 buses). The buffer spans 0xCF8-0xCFB, so not while 0xCF9 is
+ * a reset register, whose write must act by itself.
+ */
+int pci_host_buffer_address_writes(struct pci_host *h, const struct ioevents *io)
+{
+	if (h->cf9.ops || !io || !io->ops || !io->ops->coalesce)
+		return -1;
+	return io->ops->coalesce(io->ctx, IOEVENT_PIO, CF8_PORT, 4, true);
+}
+
 unsigned pci_host_free_slot(const struct pci_host *h)
 {
 	unsigned slot = 1;

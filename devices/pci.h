@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "ioevent.h"
 #include "irq.h"
 
 #define PCI_CONFIG_ADDRESS_PORT 0xcf8   /* 0xCF8-0xCFF: address and data */
@@ -133,6 +134,8 @@ int pci_host_init(struct pci_host *h, enum pci_host_model model, struct bus *pio
 		  struct irq_controller *irq);
 /* Byte accesses to 0xCF9 go to ops from now on (offset 0). */
 void pci_host_claim_cf9(struct pci_host *h, const struct bus_device_ops *ops, void *opaque);
+/* Lets KVM buffer writes to the 0xCF8 address register where it can; 0 or -1. */
+int pci_host_buffer_address_writes(struct pci_host *h, const struct ioevents *io);
 /* The slot pci_host_add() would give the next function (PCI_MAX_SLOTS: none). */
 unsigned pci_host_free_slot(const struct pci_host *h);
 /* Places f in the next free slot, assigns its BARs and INTx line; -1 when full. */

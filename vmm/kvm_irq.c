@@ -173,15 +173,19 @@ static void ioevent_deassign(void *ctx, const struct ioevent *ev, int fd)
 	ioeventfd(ctx, ev, fd, false);
 }
 
-static int coalesce(void *ctx, uint64_t addr, uint64_t len, bool on)
+/* Only MMIO zones count for the main thread's periodic drain (ioevent.h). */
+static int coalesce(void *ctx, enum ioevent_space space, uint64_t addr, uint64_t len, bool on)
 {
 	struct kvm_irq *k = ctx;
-	struct kvm_coalesced_mmio_zone zone = { .addr = addr, .size = (uint32_t)len };
-	int r = ioctl(k->vm_fd, on ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO, &zone);
+	bool pio = space == IOEVENT_PIO;
+	struct kvm_coalesced_mmio_zone zone = { .addr = addr, .size = (uint32_t)len, .pio = pio };
 
-	if (r == 0 && on)
+	if (pio && ioctl(k->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0)
+		return -1;
+	int r = ioctl(k->vm_fd, on ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO, &zone);
+	if (r == 0 && !pio && on)
 		atomic_fetch_add(&k->coalesced_zones, 1);
-	else if (r == 0)
+	else if (r == 0 && !pio)
 		atomic_fetch_sub(&k->coalesced_zones, 1);
 	return r;
 }

@@ -22,7 +22,7 @@ struct kvm_irq {
 	pthread_mutex_t lock;
 	struct kvm_irq_routing *routing;   /* the whole table, as KVM_SET_GSI_ROUTING wants it */
 	uint32_t next_gsi;
-	atomic_uint coalesced_zones;       /* coalesced MMIO zones registered now */
+	atomic_uint coalesced_zones;       /* coalesced MMIO zones registered now (port ones aside) */
 };
 
 /* Installs the PC routing (PIC and IOAPIC pins) on a VM that has an irqchip. */

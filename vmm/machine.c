@@ -93,6 +93,7 @@ int machine_add_devices(struct machine *m, const struct vm_config *cfg, struct s
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "cannot set up the I/O thread and PCI host: %s", strerror(errno));
 	if (m->firmware && add_firmware_devices(m, err) < 0)
 		return -1;
+	pci_host_buffer_address_writes(&m->pci, &m->ioevents);
 	m->platform = (struct platform){ &m->mem, &m->pio, &m->mmio, &m->irqchip, &m->ioevents, &m->io.loop };
 	m->slots = (struct virtio_slots){ .platform = &m->platform, .pci = &m->pci };
 	if (disks_attach(m->disks, cfg, &m->slots, err) < 0)

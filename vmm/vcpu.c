@@ -327,9 +327,9 @@ static void handle_exit(struct vcpu *v)
 }
 
 /*
- * MMIO writes KVM buffered for devices that take them lazily (coalesced
- * MMIO): they reach their device before anything this exit does, in the
- * order the guest made them.
+ * MMIO and port writes KVM buffered for devices that take them lazily
+ * (coalesced MMIO and PIO): they reach their device before anything this
+ * exit does, in the order the guest made them.
  */
 void vcpu_flush_coalesced(const struct vcpu_env *env)
 {
@@ -340,7 +340,8 @@ void vcpu_flush_coalesced(const struct vcpu_env *env)
 	pthread_mutex_lock(env->coalesced_lock);
 	for (uint32_t first; (first = ring->first) != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE);) {
 		struct kvm_coalesced_mmio *e = &ring->coalesced_mmio[first % KVM_COALESCED_MMIO_MAX];
-		bus_write(env->mmio, e->phys_addr, e->data, e->len <= sizeof(e->data) ? e->len : sizeof(e->data));
+		bus_write(e->pio ? env->pio : env->mmio, e->phys_addr, e->data,
+			  e->len <= sizeof(e->data) ? e->len : sizeof(e->data));
 		__atomic_store_n(&ring->first, (first + 1) % KVM_COALESCED_MMIO_MAX, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(env->coalesced_lock);

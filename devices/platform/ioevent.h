@@ -1,10 +1,10 @@
 /*
  * Guest accesses that need not stop a vCPU, as a device model asks for
  * them: a write to a doorbell that signals an eventfd instead of exiting to
- * vmm (KVM_IOEVENTFD), and MMIO writes that KVM may buffer until the next
- * exit because they take effect only when the device next looks (KVM's
- * coalesced MMIO). vmm plugs in KVM (vmm/kvm_irq.c); without it (unit
- * tests) devices take the ordinary exit.
+ * vmm (KVM_IOEVENTFD), and writes that KVM may buffer until the next exit
+ * because they take effect only when the device next looks (KVM's
+ * coalesced MMIO and PIO). vmm plugs in KVM (vmm/kvm_irq.c); without it
+ * (unit tests) devices take the ordinary exit.
  */
 #ifndef PLATFORM_IOEVENT_H
 #define PLATFORM_IOEVENT_H
@@ -29,9 +29,12 @@ struct ioevent {
 struct ioevent_ops {
 	int (*assign)(void *ctx, const struct ioevent *ev, int fd);
 	void (*deassign)(void *ctx, const struct ioevent *ev, int fd);
-	/* Buffers guest writes to [addr, addr + len): they reach the device in order, at the
-	 * writing vCPU's next exit or within a few milliseconds, whichever is first. */
-	int (*coalesce)(void *ctx, uint64_t addr, uint64_t len, bool on);
+	/* Buffers guest writes to [addr, addr + len): they reach the device in order, before
+	 * the next exit of any vCPU is handled. MMIO writes also come within a few
+	 * milliseconds (a device may look at its registers by itself); port writes wait for
+	 * that exit, so only a register that nothing reads but the guest's next access may
+	 * be buffered there. */
+	int (*coalesce)(void *ctx, enum ioevent_space space, uint64_t addr, uint64_t len, bool on);
 };
 
 struct ioevents {

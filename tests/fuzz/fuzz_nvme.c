@@ -126,9 +126,10 @@ static void deassign(void *ctx, const struct ioevent *ev, int fd)
 	abort();
 }
 
-static int coalesce(void *ctx, uint64_t addr, uint64_t len, bool on)
+static int coalesce(void *ctx, enum ioevent_space space, uint64_t addr, uint64_t len, bool on)
 {
 	(void)ctx;
+	(void)space;
 	(void)addr;
 	(void)len;
 	(void)on;

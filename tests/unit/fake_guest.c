@@ -133,12 +133,20 @@ static void rec_deassign(void *ctx, const struct ioevent *ev, int fd)
 	}
 }
 
-static int rec_coalesce(void *ctx, uint64_t addr, uint64_t len, bool on)
+static int rec_coalesce(void *ctx, enum ioevent_space space, uint64_t addr, uint64_t len, bool on)
 {
-	(void)ctx;
-	(void)addr;
-	(void)len;
-	(void)on;
+	struct doorbell_recorder *d = ctx;
+	for (unsigned i = 0; i < d->nr_coalesced; i++) {
+		struct coalesced_zone *z = &d->coalesced[i];
+		if (z->space == space && z->addr == addr && z->len == len) {
+			if (!on)
+				*z = d->coalesced[--d->nr_coalesced];
+			return on ? -1 : 0;
+		}
+	}
+	if (!on || d->nr_coalesced == FAKE_MAX_BINDINGS)
+		return -1;
+	d->coalesced[d->nr_coalesced++] = (struct coalesced_zone){ space, addr, len };
 	return 0;
 }
 

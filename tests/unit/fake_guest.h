@@ -71,6 +71,11 @@ struct doorbell_recorder {
 	struct ioevent bound[FAKE_MAX_BINDINGS];   /* assigned and not deassigned */
 	int bound_fd[FAKE_MAX_BINDINGS];
 	unsigned nr_bound;
+	struct coalesced_zone {                    /* buffered writes asked for, and not withdrawn */
+		enum ioevent_space space;
+		uint64_t addr, len;
+	} coalesced[FAKE_MAX_BINDINGS];
+	unsigned nr_coalesced;
 	unsigned watches;                          /* ever made */
 	event_fn *fn[FAKE_MAX_BINDINGS];           /* the watches' handlers, by fd */
 	void *arg[FAKE_MAX_BINDINGS];

@@ -423,6 +423,21 @@ START_TEST(test_config_writes_are_masked)
 }
 END_TEST
 
+/* Writes to the address register may be buffered: the port dword and nothing else, once. */
+START_TEST(test_address_writes_buffered)
+{
+	ck_assert_int_eq(pci_host_buffer_address_writes(&host, &doorbells.ioevents), 0);
+	ck_assert_uint_eq(doorbells.nr_coalesced, 1);
+	ck_assert_int_eq(doorbells.coalesced[0].space, IOEVENT_PIO);
+	ck_assert_uint_eq(doorbells.coalesced[0].addr, 0xcf8);
+	ck_assert_uint_eq(doorbells.coalesced[0].len, 4);        /* 0xCFC-0xCFF, the data, still exit */
+	ck_assert_int_eq(pci_host_buffer_address_writes(&host, NULL), -1);
+	struct ioevents none = { 0 };
+	ck_assert_int_eq(pci_host_buffer_address_writes(&host, &none), -1);
+	ck_assert_uint_eq(cf8_read(1, 0), (0x1040u + 42) << 16 | 0x1af4);
+}
+END_TEST
+
 Suite *pci_suite(void)
 {
 	Suite *s = suite_create("pci");
@@ -440,6 +455,7 @@ Suite *pci_suite(void)
 	tcase_add_test(tc, test_msix_masking_and_pending);
 	tcase_add_test(tc, test_intx_and_isr);
 	tcase_add_test(tc, test_config_writes_are_masked);
+	tcase_add_test(tc, test_address_writes_buffered);
 	suite_add_tcase(s, tc);
 	return s;
 }

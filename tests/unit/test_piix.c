@@ -246,6 +246,17 @@ START_TEST(test_cf9_beside_config_address)
 }
 END_TEST
 
+/* A buffered write to 0xCF9 would wait for the next exit: with the reset register there, every write exits. */
+START_TEST(test_address_writes_not_buffered_beside_cf9)
+{
+	struct doorbell_recorder rec;
+
+	doorbell_recorder_init(&rec);
+	ck_assert_int_eq(pci_host_buffer_address_writes(&host, &rec.ioevents), -1);
+	ck_assert_uint_eq(rec.nr_coalesced, 0);
+}
+END_TEST
+
 START_TEST(test_no_cf9_without_piix)
 {
 	struct bus qpio, qmmio;
@@ -376,6 +387,7 @@ Suite *piix_suite(void)
 	tcase_add_test(tc, test_reset_control_stops_on_bit_2);
 	tcase_add_test(tc, test_reset_control_keeps_bit_1);
 	tcase_add_test(tc, test_cf9_beside_config_address);
+	tcase_add_test(tc, test_address_writes_not_buffered_beside_cf9);
 	tcase_add_test(tc, test_no_cf9_without_piix);
 	tcase_add_test(tc, test_piix4_pm_ids);
 	tcase_add_test(tc, test_piix4_pm_registers);
