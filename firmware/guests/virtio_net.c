@@ -370,6 +370,15 @@ static void poll_rx(void)
 		virtio_publish(&dev, 0, &rxq, heads, n);
 }
 
+/* Whether an unanswered request goes (again): at once, then every RESEND_CYCLES. */
+static bool resend_due(uint64_t *at)
+{
+	if (rdtsc() <= *at)
+		return false;
+	*at = rdtsc() + RESEND_CYCLES;
+	return true;
+}
+
 static void send_pattern(unsigned count, unsigned size, uint16_t port)
 {
 	static uint8_t data[1472];
@@ -378,10 +387,9 @@ static void send_pattern(unsigned count, unsigned size, uint16_t port)
 	while (!peer_known && !quit) {
 		if (rdtsc() > deadline)
 			fail_at("no ARP reply from the peer");
-		if (rdtsc() > resend) {
+		if (resend_due(&resend)) {
 			send_arp(1, (const uint8_t[6]){ 0 }, peer_ip);
 			arp_requests++;
-			resend = rdtsc() + RESEND_CYCLES;
 		}
 		poll_rx();
 	}
@@ -401,10 +409,9 @@ static void run_dhcp(void)
 	while (!dhcp_bound && !quit) {
 		if (rdtsc() > deadline)
 			fail_at("no DHCP lease");
-		if (rdtsc() > resend) {
+		if (resend_due(&resend)) {
 			send_dhcp(DHCP_DISCOVER, 0);
 			dhcp_discovers++;
-			resend = rdtsc() + RESEND_CYCLES;
 		}
 		poll_rx();
 		reclaim_tx();
