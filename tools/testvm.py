@@ -27,8 +27,9 @@ works there) and /tmp and everything else are the host's files under an
 overlay that vanishes with the machine. VMM_TEST_MACHINE=host|nested forces
 exec's choice; VMM_TESTVM_CPUS and VMM_TESTVM_MEMORY (MiB) size the machine and
 VMM_TESTVM_QEMU_ARGS adds QEMU options (say, a -monitor to look inside). Should the
-nested kernel itself crash or the whole machine freeze (QEMU's emulated AMD-V
-is not flawless; a freeze is a heartbeat that stops for FREEZE_SECONDS), or a
+nested kernel itself crash, the whole machine freeze (QEMU's emulated AMD-V
+is not flawless; a freeze is a heartbeat that stops for FREEZE_SECONDS) or stop
+without the command's status (a reset, which ends QEMU under -no-reboot), or a
 command fail after vmm reported a guest triple fault (which guests of vmm and of
 QEMU both meet here now and then), testvm says so, shows where its vCPUs were,
 and runs the command once more; a second failure stands.
@@ -282,9 +283,11 @@ def boot(kernel, initramfs, cmd, interactive=False):
                 f"test). Its log:\n" + \
                 log[-6000:].decode(errors="replace")
         if status is None:
-            print(f"{TOOL}: the nested machine stopped without reporting the command's status; "
-                  f"its kernel's last words:\n{log[-3000:].decode(errors='replace')}")
-            return 1, None
+            # Under -no-reboot a reset of the machine (its own kernel triple-faulting) ends QEMU
+            # quietly; it once did so in the kernel's PCI scan, before the command had started.
+            return 1, (f"the nested machine stopped without reporting the command's status (QEMU's exit "
+                       f"status {proc.returncode}), the emulator, not the test; its kernel's last words:\n"
+                       f"{log[-3000:].decode(errors='replace')}")
         if triple_fault and status != 0:
             return status, ("the test failed after a guest triple fault; in this machine that is most likely "
                             "its emulated AMD-V (docs/testing.md)")
