@@ -269,8 +269,11 @@ void virtio_net_receive(void *rx_port)
 	bool pushed = false;
 
 	pthread_mutex_lock(&net->vdev.lock);
-	while (virtio_driver_ok(&net->vdev) && net->vdev.queues[RX_QUEUE(p)].ready && receive_one(p))
-		pushed = true;
+	if (!virtio_driver_ok(&net->vdev) || !net->vdev.queues[RX_QUEUE(p)].ready)
+		set_receiving(p, false);   /* a receive kick came early: the backend waits for DRIVER_OK or a kick */
+	else
+		while (receive_one(p))
+			pushed = true;
 	if (pushed)
 		virtio_signal_used(&net->vdev, RX_QUEUE(p));
 	pthread_mutex_unlock(&net->vdev.lock);

@@ -281,6 +281,32 @@ START_TEST(test_rx_waits_for_buffers)
 }
 END_TEST
 
+/* Buffers kicked before DRIVER_OK: the backend is told to stop, not polled for nothing
+ * (its watch is level-triggered), and DRIVER_OK starts it. */
+START_TEST(test_rx_kick_before_driver_ok)
+{
+	uint32_t id, len;
+
+	virtio_set_status(vdev, 0);
+	ck_assert(!fb.receiving);
+	virtio_set_driver_features(vdev, 1, 1);
+	virtio_set_driver_features(vdev, 0, 1u << VIRTIO_NET_F_MAC);
+	virtio_set_status(vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	queue_init(&rxq, 0, RXQ_BASE);
+	queue_init(&txq, 1, TXQ_BASE);
+	queue_frame(our_mac, 100);
+	post_rx(4, 2048);
+	virtio_net_receive(virtio_net_rx_port(net, 0));
+	ck_assert(!fb.receiving);
+	ck_assert_uint_eq(fb.next_frame, 0);
+	virtio_set_status(vdev, 0xf);
+	ck_assert(fb.receiving);
+	virtio_net_receive(virtio_net_rx_port(net, 0));
+	ck_assert_int_eq(used(&rxq, &id, &len), 1);
+	ck_assert_uint_eq(len, 12 + 14 + 100);
+}
+END_TEST
+
 START_TEST(test_rx_merged_buffers)
 {
 	uint32_t id[2], len[2];
@@ -504,6 +530,7 @@ Suite *virtio_net_suite(void)
 	tcase_add_test(tc, test_tx_framing);
 	tcase_add_test(tc, test_tx_malformed);
 	tcase_add_test(tc, test_rx_waits_for_buffers);
+	tcase_add_test(tc, test_rx_kick_before_driver_ok);
 	tcase_add_test(tc, test_rx_merged_buffers);
 	tcase_add_test(tc, test_rx_waits_for_room_with_event_idx);
 	tcase_add_test(tc, test_rx_filter_and_control_queue);
