@@ -717,10 +717,11 @@ def has_hardware_kvm():
 SPARE_ROUNDS = 2
 
 
-def run_nested(argv, rounds):
+def run_nested(argv, rounds, keep=None):
     """Runs this script in the nested test machine, one boot of it per round so that the emulator
     failing (testvm.py tries a round twice) costs a round, made up by a spare one while they last,
-    and returns the rounds' JSON merged."""
+    and returns the rounds' JSON merged. With keep (a path), the rounds made so far are written
+    there after each one: a run cut short still has them for --report."""
     cleaned, skip = [], False
     for a in argv:
         if skip:
@@ -749,12 +750,18 @@ def run_nested(argv, rounds):
             merged = found
         else:
             merged["runs"] += found["runs"]
+        merged.update(failed_rounds=failed, runs_per_config=made, rounds_asked=rounds,
+                      command=" ".join(["vmm bench", *argv]))
+        if keep:
+            write_json(keep, merged)
     if merged is None:
         sys.exit("bench: every round in the nested test machine failed")
-    merged["failed_rounds"] = failed
-    merged["runs_per_config"] = made
-    merged["rounds_asked"] = rounds
     return merged
+
+
+def write_json(path, result):
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1)
 
 
 # A round whose progress stops this long is given up. The nested machine has lost
@@ -880,7 +887,8 @@ def measure(args, argv):
     if not os.access(args.vmm, os.X_OK) or not os.access(args.iops, os.X_OK):
         sys.exit(f"bench: {args.vmm} or {args.iops} is missing: build first (cmake --build build)")
     inside = args.inside or os.environ.get("VMM_TEST_MACHINE_INSIDE")
-    result = run_here(args) if inside or has_hardware_kvm() else run_nested(argv, args.runs)
+    keep = args.json if args.json and args.json != "-" else None
+    result = run_here(args) if inside or has_hardware_kvm() else run_nested(argv, args.runs, keep)
     result["command"] = " ".join(["vmm bench", *argv])
     return result
 
@@ -911,8 +919,7 @@ def main(argv):
     if args.json == "-":
         print(json.dumps(result))
     elif args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+        write_json(args.json, result)
     failed = [f"{r['hypervisor']} {r['device']}" for r in result["runs"] if r.get("error")]
     if result.get("runs_per_config", 0) < result.get("rounds_asked", 0):
         failed += [f"round {n} (the nested machine failed twice)" for n in result.get("failed_rounds", [])]

@@ -76,7 +76,9 @@ in_ns=()
 run_guest() {
 	started=$SECONDS
 	: >"$work/out"
-	timeout "$limit" "${in_ns[@]}" "$@" </dev/null >"$work/out" 2>"$work/err" &
+	# -k: a machine that does not stop on SIGTERM is killed, and the test
+	# still ends with its output, before ctest's own limit cuts it short.
+	timeout -k 30 "$limit" "${in_ns[@]}" "$@" </dev/null >"$work/out" 2>"$work/err" &
 	local pid=$!
 	init_after=
 	while kill -0 $pid 2>/dev/null; do
@@ -87,6 +89,7 @@ run_guest() {
 	wait $pid
 	status=$?
 	[ "$status" -ne 124 ] || fail "$machine did not stop within $limit s"
+	[ "$status" -ne 137 ] || fail "$machine did not stop within $limit s, nor on SIGTERM 30 s later (killed)"
 }
 
 # run_linux KERNEL CMDLINE VMM-OPTIONS...: the guest under vmm, $vcpus vCPUs.
