@@ -13,6 +13,73 @@
 #include "nvme.h"
 #include "virtio_net.h"
 
+/* Reads LEN bytes at guest virtual address GVA through the vCPU's page tables (KVM_TRANSLATE). */
+static int read_guest_virtual(const struct vcpu *v, uint64_t gva, void *buf, size_t len)
+{
+	struct kvm_translation tr = { .linear_address = gva };
+
+	if ((gva & 0xfff) + len > 0x1000 || ioctl(v->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
+		return -1;
+	return guest_mem_read(v->env->mem, tr.physical_address, buf, len);
+}
+
+/* The 16 bytes at rip and the 8 words at rsp: what the vCPU runs, and the return addresses to look up. */
+static void print_code_and_stack(FILE *out, const struct vcpu *v, const struct kvm_regs *regs)
+{
+	uint8_t code[16];
+	uint64_t stack[8];
+	size_t code_len = 0x1000 - (regs->rip & 0xfff) < sizeof(code) ? 0x1000 - (regs->rip & 0xfff) : sizeof(code);
+
+	if (read_guest_virtual(v, regs->rip, code, code_len) == 0) {
+		fprintf(out, "  vcpu%u code:", v->id);
+		for (size_t i = 0; i < code_len; i++)
+			fprintf(out, " %02x", code[i]);
+		fputc('\n', out);
+	}
+	if ((regs->rsp & 7) == 0 && (regs->rsp & 0xfff) <= 0x1000 - sizeof(stack) &&
+	    read_guest_virtual(v, regs->rsp, stack, sizeof(stack)) == 0) {
+		fprintf(out, "  vcpu%u stack:", v->id);
+		for (size_t i = 0; i < 8; i++)
+			fprintf(out, " %" PRIx64, stack[i]);
+		fputc('\n', out);
+	}
+}
+
+#define PTE_PRESENT 0x1ull
+#define PTE_LARGE 0x80ull
+#define PTE_ADDR 0x000ffffffffff000ull
+#define EFER_LMA (1ull << 10)
+#define CR4_LA57 (1ull << 12)
+
+/*
+ * The guest's own 4-level page walk for GVA, one entry per level as it is in
+ * guest RAM: a hang in KVM's fault handling (a guest page-table access that
+ * faults again and again) shows here whether the entry or the host is wrong.
+ */
+static void print_page_walk(FILE *out, const struct vcpu *v, const struct kvm_sregs *sregs, const char *what,
+			    uint64_t gva)
+{
+	static const char *const level_name[] = { "pml4", "pdpt", "pd", "pt" };
+	uint64_t table = sregs->cr3 & PTE_ADDR;
+
+	if (!(sregs->efer & EFER_LMA) || (sregs->cr4 & CR4_LA57))
+		return;
+	fprintf(out, "  vcpu%u %s 0x%" PRIx64 ":", v->id, what, gva);
+	for (unsigned level = 0; level < 4; level++) {
+		unsigned index = (gva >> (39 - 9 * level)) & 511;
+		uint64_t entry;
+		if (guest_mem_read(v->env->mem, table + 8 * index, &entry, sizeof(entry)) < 0) {
+			fprintf(out, " %s@0x%" PRIx64 " outside RAM", level_name[level], table);
+			break;
+		}
+		fprintf(out, " %s[%u]=0x%" PRIx64, level_name[level], index, entry);
+		if (!(entry & PTE_PRESENT) || (level > 0 && level < 3 && (entry & PTE_LARGE)))
+			break;
+		table = entry & PTE_ADDR;
+	}
+	fputc('\n', out);
+}
+
 /* Where each vCPU was when the VM stopped: the first thing to look at when a guest hangs. */
 static void print_stop_points(FILE *out, const struct vcpu *vcpus, unsigned nr_vcpus)
 {
@@ -24,6 +91,13 @@ static void print_stop_points(FILE *out, const struct vcpu *vcpus, unsigned nr_v
 		fprintf(out, "  vcpu%u stopped at rip 0x%llx, cpl %u, rflags 0x%llx, rsp 0x%llx\n", i,
 			(unsigned long long)regs.rip, sregs.cs.dpl, (unsigned long long)regs.rflags,
 			(unsigned long long)regs.rsp);
+		fprintf(out, "  vcpu%u cr2 0x%llx, cr3 0x%llx, idt 0x%llx\n", i, (unsigned long long)sregs.cr2,
+			(unsigned long long)sregs.cr3, (unsigned long long)sregs.idt.base);
+		print_code_and_stack(out, &vcpus[i], &regs);
+		print_page_walk(out, &vcpus[i], &sregs, "rip", regs.rip);
+		print_page_walk(out, &vcpus[i], &sregs, "rsp", regs.rsp);
+		print_page_walk(out, &vcpus[i], &sregs, "cr2", sregs.cr2);
+		print_page_walk(out, &vcpus[i], &sregs, "idt", sregs.idt.base);
 	}
 }
 

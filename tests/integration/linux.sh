@@ -45,6 +45,7 @@ fail() {
 	echo "FAIL: $*"
 	echo "--- stdout (last 60 lines)"; tail -n 60 "$work/out" 2>/dev/null
 	echo "--- stderr"; cat "$work/err" 2>/dev/null
+	[ ! -s "$work/kvmtrace" ] || { echo "--- KVM, 10 s before the limit"; cat "$work/kvmtrace"; }
 	exit 1
 }
 expect_out() { grep -qF -- "$1" "$work/out" || fail "guest output lacks: $1"; }
@@ -80,16 +81,70 @@ run_guest() {
 	# still ends with its output, before ctest's own limit cuts it short.
 	timeout -k 30 "$limit" "${in_ns[@]}" "$@" </dev/null >"$work/out" 2>"$work/err" &
 	local pid=$!
-	init_after=
+	init_after='' traced='' stuck=''
+	local size=0 quiet_since=$SECONDS now
+	rm -f "$work/kvmtrace"
 	while kill -0 $pid 2>/dev/null; do
 		[ -n "$init_after" ] || ! grep -q "vmm-init: /init is running" "$work/out" || init_after=$((SECONDS - started))
 		grep -q -- "---\[ end Kernel panic" "$work/out" && kill -TERM $pid
+		now=$(stat -c %s "$work/out")
+		[ "$now" = "$size" ] || { size=$now; quiet_since=$SECONDS; }
+		# A console quiet for a minute, or a guest about to run out of time:
+		# what is KVM doing with it?
+		if [ $((SECONDS - quiet_since)) -ge 60 ] || { [ -z "$traced" ] && [ $((SECONDS - started)) -ge $((limit - 10)) ]; }; then
+			traced=1 quiet_since=$SECONDS
+			trace_kvm >"$work/kvmtrace" 2>&1
+			stuck=$(page_walk_livelock <"$work/kvmtrace") && kill -TERM $pid
+		fi
 		sleep 0.5
 	done
 	wait $pid
 	status=$?
+	[ -z "$stuck" ] || fail "$stuck"
 	[ "$status" -ne 124 ] || fail "$machine did not stop within $limit s"
 	[ "$status" -ne 137 ] || fail "$machine did not stop within $limit s, nor on SIGTERM 30 s later (killed)"
+}
+
+# trace_kvm: what KVM does for a guest that is about to run out of time,
+# from its trace events over 2 s (the exits it handles in the kernel never
+# reach vmm's counters): exits by reason, then the first events, which name
+# the instructions KVM emulated and the addresses that faulted.
+trace_kvm() {
+	local t=/sys/kernel/tracing e events="kvm_exit kvm_emulate_insn kvm_page_fault kvm_mmio kvm_pio kvm_msr kvm_inj_exception"
+	[ -d $t/events/kvm ] || mount -t tracefs tracefs $t || { echo "no tracefs"; return; }
+	echo >$t/trace
+	for e in $events; do echo 1 >$t/events/kvm/$e/enable; done
+	sleep 2
+	for e in $events; do echo 0 >$t/events/kvm/$e/enable; done
+	echo "kvm exits in 2 s, by reason:"
+	grep -o 'kvm_exit: vcpu [0-9]* reason [A-Za-z_0-9]*' $t/trace | sort | uniq -c | sort -rn
+	echo "first events:"
+	grep -v '^#' $t/trace | head -n 60
+	echo >$t/trace
+}
+
+# page_walk_livelock <TRACE: succeeds, saying so, when trace_kvm's sample
+# shows a vCPU taking the same nested page fault again and again on its own
+# page-table walk (SVM's exit_info_1 bit 33, PFERR_GUEST_PAGE): the guest's
+# page tables point at a guest-physical address with no RAM, and KVM retries
+# the walk forever, with nothing reaching vmm. No guest puts page tables in
+# MMIO; docs/testing.md has where it comes from.
+page_walk_livelock() {
+	awk '/kvm_exit: .* reason npf / {
+		for (i = 1; i < NF; i++) {
+			if ($i == "vcpu") v = $(i + 1)
+			if ($i == "rip") r = $(i + 1)
+			if ($i == "info1") a = $(i + 1)
+			if ($i == "info2") g = $(i + 1)
+		}
+		if (index("2367abefABEF", substr(a, 10, 1)) == 0) next
+		k = "vcpu " v " at rip " r " takes the same nested page fault again and again walking its own page tables (guest-physical " g
+		if (++n[k] > best) { best = n[k]; worst = k }
+	}
+	END {
+		if (best < 50) exit 1
+		printf "KVM livelock: %s, %d times in 2 s)\n", worst, best
+	}'
 }
 
 # run_linux KERNEL CMDLINE VMM-OPTIONS...: the guest under vmm, $vcpus vCPUs.
