@@ -180,8 +180,13 @@ int vm_run(struct vm *vm)
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(vm->vcpus[i].thread, NULL);
 	machine_stop(&vm->machine);
+	/*
+	 * The stop signals stay blocked until vmm exits: `timeout` sends its
+	 * SIGTERM to vmm and to its process group, and the second copy,
+	 * pending once the signalfd has taken the first, would kill vmm
+	 * before the stop reason and --stats were printed.
+	 */
 	close(sigfd);
-	pthread_sigmask(SIG_UNBLOCK, &vm->stop_signals, NULL);
 	console_close(&vm->console);
 	if (vm->stop_status != VMM_EXIT_OK)
 		fprintf(stderr, "vmm: %s (exit status %d)\n", vm->stop_reason, vm->stop_status);

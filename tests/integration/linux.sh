@@ -125,20 +125,22 @@ trace_kvm() {
 
 # page_walk_livelock <TRACE: succeeds, saying so, when trace_kvm's sample
 # shows a vCPU taking the same nested page fault again and again on its own
-# page-table walk (SVM's exit_info_1 bit 33, PFERR_GUEST_PAGE): the guest's
-# page tables point at a guest-physical address with no RAM, and KVM retries
-# the walk forever, with nothing reaching vmm. No guest puts page tables in
-# MMIO; docs/testing.md has where it comes from.
+# page-table walk (bit 33 of the fault's error code, SVM's exit_info_1:
+# PFERR_GUEST_PAGE): the guest's page tables point at a guest-physical
+# address with no RAM, and KVM retries the walk forever, with nothing
+# reaching vmm. No guest puts page tables in MMIO; docs/testing.md has
+# where it comes from. Both events carry it: kvm_exit (reason npf, info1,
+# info2) and kvm_page_fault (address, error_code); some samples hold only
+# the second.
 page_walk_livelock() {
-	awk '/kvm_exit: .* reason npf / {
-		for (i = 1; i < NF; i++) {
-			if ($i == "vcpu") v = $(i + 1)
-			if ($i == "rip") r = $(i + 1)
-			if ($i == "info1") a = $(i + 1)
-			if ($i == "info2") g = $(i + 1)
-		}
-		if (index("2367abefABEF", substr(a, 10, 1)) == 0) next
-		k = "vcpu " v " at rip " r " takes the same nested page fault again and again walking its own page tables (guest-physical " g
+	awk 'function field(name,   i) { for (i = 1; i < NF; i++) if ($i == name) return $(i + 1); return "" }
+	# Bit 33 of a hexadecimal number: the ninth digit from the right.
+	function bit33(hex,   d) { d = substr(hex, 3); return length(d) >= 9 && index("2367abefABEF", substr(d, length(d) - 8, 1)) }
+	/kvm_exit: .* reason npf / { code = field("info1"); gpa = field("info2") }
+	/kvm_page_fault: / { code = field("error_code"); gpa = field("address") }
+	/kvm_exit: .* reason npf |kvm_page_fault: / {
+		if (!bit33(code)) next
+		k = "vcpu " field("vcpu") " at rip " field("rip") " takes the same nested page fault again and again walking its own page tables (guest-physical " gpa
 		if (++n[k] > best) { best = n[k]; worst = k }
 	}
 	END {

@@ -118,8 +118,17 @@ int block_file_open(struct block_file *f, const struct block_options *o, struct 
 
 void block_file_close(struct block_file *f)
 {
-	if (f->fd >= 0)
+	struct flock unlock = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+	if (f->fd >= 0) {
+		/*
+		 * The lock belongs to the open file description, which an
+		 * io_uring ring being torn down in the background can still
+		 * hold after close(): unlocked here, the image is free at once.
+		 */
+		fcntl(f->fd, F_OFD_SETLK, &unlock);
 		close(f->fd);
+	}
 	f->fd = -1;
 }
 
