@@ -2,12 +2,7 @@
 #include "long_mode.h"
 
 #include "memmap.h"
-
-#define PTE_PRESENT  (1ull << 0)
-#define PTE_WRITABLE (1ull << 1)
-#define PTE_LARGE    (1ull << 7)
-#define PAGE_SIZE    4096ull
-#define PD_ENTRIES   512
+#include "x86.h"
 
 /* Code: present, DPL 0, execute/read, L=1. Data: present, read/write, 4 GiB. */
 static const uint64_t gdt[BOOT_GDT_ENTRIES] = {
@@ -16,19 +11,19 @@ static const uint64_t gdt[BOOT_GDT_ENTRIES] = {
 
 int long_mode_write_tables(const struct guest_mem *gm)
 {
-	const uint64_t pml4 = BOOT_PAGE_TABLES_ADDR, pdpt = pml4 + PAGE_SIZE, pd = pdpt + PAGE_SIZE;
+	const uint64_t pml4 = BOOT_PAGE_TABLES_ADDR, pdpt = pml4 + X86_PAGE_SIZE, pd = pdpt + X86_PAGE_SIZE;
 	const unsigned nr_pds = (unsigned)(BOOT_IDENTITY_MAP_SIZE >> 30);
-	uint64_t entry = pdpt | PTE_PRESENT | PTE_WRITABLE;
+	uint64_t entry = pdpt | X86_PTE_PRESENT | X86_PTE_WRITABLE;
 
 	if (guest_mem_write(gm, BOOT_GDT_ADDR, gdt, sizeof(gdt)) < 0 || guest_mem_write(gm, pml4, &entry, 8) < 0)
 		return -1;
 	for (unsigned i = 0; i < nr_pds; i++) {
-		entry = (pd + i * PAGE_SIZE) | PTE_PRESENT | PTE_WRITABLE;
+		entry = (pd + i * X86_PAGE_SIZE) | X86_PTE_PRESENT | X86_PTE_WRITABLE;
 		if (guest_mem_write(gm, pdpt + i * 8ull, &entry, 8) < 0)
 			return -1;
 	}
-	for (uint64_t i = 0; i < nr_pds * PD_ENTRIES; i++) {
-		entry = (i << 21) | PTE_PRESENT | PTE_WRITABLE | PTE_LARGE;
+	for (uint64_t i = 0; i < nr_pds * X86_PTES_PER_TABLE; i++) {
+		entry = (i << 21) | X86_PTE_PRESENT | X86_PTE_WRITABLE | X86_PTE_LARGE;
 		if (guest_mem_write(gm, pd + i * 8, &entry, 8) < 0)
 			return -1;
 	}

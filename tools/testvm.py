@@ -26,7 +26,12 @@ status is testvm's. Inside, $TMPDIR is a real ext4 file system (O_DIRECT
 works there) and /tmp and everything else are the host's files under an
 overlay that vanishes with the machine. VMM_TEST_MACHINE=host|nested forces
 exec's choice; VMM_TESTVM_CPUS and VMM_TESTVM_MEMORY (MiB) size the machine and
-VMM_TESTVM_QEMU_ARGS adds QEMU options (say, a -monitor to look inside). Should the
+VMM_TESTVM_QEMU_ARGS adds QEMU options (say, a -monitor to look inside).
+VMM_TESTVM_TIMEOUT (s) bounds exec and run, a second run included: the
+machine stops a command that runs past it, first printing what its processes
+(and any the kernel holds in uninterruptible sleep) are doing, and testvm
+prints the nested kernel's reports of blocked tasks; ctest sets it 30 s short of each
+test's own limit, which would cut the test off with no word. Should the
 nested kernel itself crash, the whole machine freeze (QEMU's emulated AMD-V
 is not flawless; a freeze is a heartbeat that stops for FREEZE_SECONDS) or stop
 without the command's status (a reset, which ends QEMU under -no-reboot), or a
@@ -60,6 +65,14 @@ TOOL = "testvm"
 QEMU = os.environ.get("VMM_TESTVM_QEMU", "qemu-system-x86_64")
 SKIP = 77
 FREEZE_SECONDS = 60
+# What a run of the machine takes beside the command: its boot, power-off and
+# QEMU's exit, with room to spare (about 5 s here).
+BOOT_SECONDS = 30
+# What the machine's /init says when the command ran past VMM_TESTVM_TIMEOUT.
+OVERTIME = b"testvm: the command ran past its limit"
+# How the nested kernel reports a task blocked in the kernel: its hung-task
+# detector (after 120 s), a netdev that cannot go, and SysRq-W.
+BLOCKED_TASK = (b"INFO: task ", b"unregister_netdevice: waiting", b"sysrq: Show Blocked State")
 
 # 9p and overlay for the host's files, ext4 for the scratch disk, kvm-amd,
 # and what the network tests build inside (taps, bridges, veth pairs).
@@ -76,6 +89,35 @@ mount -t devtmpfs devtmpfs /dev
 for m in $(cat /etc/modules); do
     insmod "/lib/modules/$m.ko" || echo "testvm: insmod $m failed"
 done
+# session PID: the session PID's process belongs to.
+session() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f4; }
+# tasks SESSION: what each process of the command's session, and each one
+# the kernel holds in uninterruptible sleep, is doing: its state, where it
+# waits in the kernel, its command line and its kernel stack.
+tasks() {
+    local d state
+    for d in /proc/[0-9]*; do
+        state=$(sed 's/.*) //' "$d/stat" 2>/dev/null | cut -d' ' -f1)
+        [ "$(session "${d#/proc/}")" = "$1" ] || [ "$state" = D ] || continue
+        echo "pid ${d#/proc/} state $state in $(cat "$d/wchan" 2>/dev/null): $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)"
+        sed 's/^/    /' "$d/stack" 2>/dev/null
+    done
+}
+# overtime SECONDS PID: once the command has run SECONDS, says so, shows what
+# it is doing (and has the kernel log its blocked tasks), and kills its
+# session (timeout(1) puts what it runs in a process group of its own).
+overtime() {
+    local s d
+    sleep "$1"
+    s=$(session "$2")
+    [ "$s" = "$2" ] || return   # gone, or (not seen) not a session leader
+    echo "testvm: the command ran past its limit of $1 s (VMM_TESTVM_TIMEOUT); its processes:"
+    tasks "$s"
+    echo w >/proc/sysrq-trigger
+    for d in /proc/[0-9]*; do
+        [ "$(session "${d#/proc/}")" != "$s" ] || kill -KILL "${d#/proc/}" 2>/dev/null
+    done
+}
 for arg in $(cat /proc/cmdline); do
     case "$arg" in testvm.*=*) key=${arg%%=*}; eval "${key#testvm.}=\${arg#*=}" ;; esac
 done
@@ -112,7 +154,10 @@ signal.pause()' &
 exec 3<>/dev/ttyS0   # held open: a tty's size is forgotten on its last close
 stty -F /dev/ttyS0 -onlcr cols "${cols:-80}" rows "${rows:-24}"
 [ -n "$tty" ] && stty -F /dev/ttyS0 onlcr
-setsid -c chroot /newroot /bin/sh /run/testvm.sh </dev/ttyS0 >/dev/ttyS0 2>&1
+setsid -c chroot /newroot /bin/sh /run/testvm.sh </dev/ttyS0 >/dev/ttyS0 2>&1 &
+command=$!
+[ -z "$timeout" ] || overtime "$timeout" "$command" >/dev/ttyS0 2>&1 &
+wait "$command"
 status=$?
 # On a line of its own: the command's last line may lack its newline (a console cut off).
 [ -n "$tty" ] || printf '\ntestvm-exit-%s %s\n' "$nonce" "$status" >/dev/ttyS0
@@ -243,18 +288,24 @@ def run_nested(cmd, interactive=False):
         return 1
     if interactive:
         return boot(kernel, initramfs, cmd, interactive=True)
-    status, broke = boot(kernel, initramfs, cmd)
+    deadline = time.monotonic() + float(os.environ["VMM_TESTVM_TIMEOUT"]) if os.environ.get("VMM_TESTVM_TIMEOUT") else None
+    status, broke = boot(kernel, initramfs, cmd, deadline=deadline)
+    if broke and deadline and deadline - time.monotonic() < BOOT_SECONDS + 60:
+        print(f"{TOOL}: {broke}\n{TOOL}: too little of VMM_TESTVM_TIMEOUT is left to run the test once more")
+        return 1
     if broke:
         print(f"{TOOL}: {broke}\n{TOOL}: running the test once more", flush=True)
-        status, broke = boot(kernel, initramfs, cmd)
+        status, broke = boot(kernel, initramfs, cmd, deadline=deadline)
         if broke:
             print(f"{TOOL}: again: {broke}")
             status = 1
     return status
 
 
-def boot(kernel, initramfs, cmd, interactive=False):
-    """One run of the nested machine: (status, what broke if the machine itself did)."""
+def boot(kernel, initramfs, cmd, interactive=False, deadline=None):
+    """One run of the nested machine: (status, what broke if the machine itself did).
+    With a deadline (time.monotonic()), the machine stops the command BOOT_SECONDS
+    before it, to leave time for the machine's own boot and power-off."""
     nonce = secrets.token_hex(8)
     with tempfile.TemporaryDirectory(prefix="testvm.") as tmp:
         script = os.path.join(tmp, "run.sh")
@@ -266,6 +317,8 @@ def boot(kernel, initramfs, cmd, interactive=False):
         # The command talks on ttyS0; the nested kernel logs to ttyS1, apart.
         append = (f"console=ttyS1 panic=-1 panic_on_oops=1 mitigations=off testvm.script={script} "
                   f"testvm.nonce={nonce} testvm.cols={size.columns} testvm.rows={size.lines}")
+        if deadline:
+            append += f" testvm.timeout={max(60, int(deadline - time.monotonic() - BOOT_SECONDS))}"
         heartbeat = os.path.join(tmp, "heartbeat")
         monitor = os.path.join(tmp, "monitor.sock")
         qemu = qemu_command(kernel, initramfs, scratch, append + (" testvm.tty=1" if interactive else ""))
@@ -278,9 +331,13 @@ def boot(kernel, initramfs, cmd, interactive=False):
                                         "-serial", f"file:{heartbeat}"],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, preexec_fn=die_with_parent)
         watchdog = Watchdog(proc, heartbeat, monitor)
-        status, guest_broke = relay(proc, nonce)
+        status, guest_broke, overtime = relay(proc, nonce)
         watchdog.stop()
         log = open(kernel_log, "rb").read().replace(b"\r", b"")
+        if overtime:
+            print(f"{TOOL}: the nested machine's kernel log from its first report of a blocked task "
+                  f"(hung-task warnings, SysRq-W):\n{blocked_reports(log)}")
+            return status, None
         if watchdog.frozen:
             return 1, (f"the nested machine froze (no heartbeat for {FREEZE_SECONDS} s), the emulated AMD-V, "
                        f"not the test; its vCPUs were at\n"
@@ -300,6 +357,12 @@ def boot(kernel, initramfs, cmd, interactive=False):
             return status, (f"the test failed after {guest_broke}; in this machine that is most likely "
                             "its emulated AMD-V (docs/testing.md)")
         return status, None
+
+
+def blocked_reports(log):
+    """The kernel log from its first report of a blocked task on, at most its last 8000 bytes."""
+    first = min((i for i in (log.find(m) for m in BLOCKED_TASK) if i >= 0), default=len(log))
+    return log[first:][-8000:].decode(errors="replace")
 
 
 class Watchdog:
@@ -348,20 +411,21 @@ class Watchdog:
 
 
 def relay(qemu, nonce):
-    """Passes the command's output on; the status it reports (or None), and how a guest broke
-    on the way (GUEST_BREAKS), if one did."""
+    """Passes the command's output on; the status it reports (or None), how a guest broke
+    on the way (GUEST_BREAKS), if one did, and whether the command ran out of time."""
     marker = f"testvm-exit-{nonce} ".encode()
-    status, guest_broke = None, None
+    status, guest_broke, overtime = None, None, False
     for line in qemu.stdout:
         line = line.replace(b"\r", b"")
         if line.startswith(marker):
             status = int(line[len(marker):])
             continue
         guest_broke = guest_broke or next((what for mark, what in GUEST_BREAKS.items() if mark in line), None)
+        overtime = overtime or line.startswith(OVERTIME)
         sys.stdout.buffer.write(line)
         sys.stdout.buffer.flush()
     qemu.wait()
-    return status, guest_broke
+    return status, guest_broke, overtime
 
 
 def main():

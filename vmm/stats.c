@@ -12,6 +12,7 @@
 #include "kvm_stats.h"
 #include "nvme.h"
 #include "virtio_net.h"
+#include "x86.h"
 
 /* Reads LEN bytes at guest virtual address GVA through the vCPU's page tables (KVM_TRANSLATE). */
 static int read_guest_virtual(const struct vcpu *v, uint64_t gva, void *buf, size_t len)
@@ -45,12 +46,6 @@ static void print_code_and_stack(FILE *out, const struct vcpu *v, const struct k
 	}
 }
 
-#define PTE_PRESENT 0x1ull
-#define PTE_LARGE 0x80ull
-#define PTE_ADDR 0x000ffffffffff000ull
-#define EFER_LMA (1ull << 10)
-#define CR4_LA57 (1ull << 12)
-
 /*
  * The guest's own 4-level page walk for GVA, one entry per level as it is in
  * guest RAM: a hang in KVM's fault handling (a guest page-table access that
@@ -60,9 +55,9 @@ static void print_page_walk(FILE *out, const struct vcpu *v, const struct kvm_sr
 			    uint64_t gva)
 {
 	static const char *const level_name[] = { "pml4", "pdpt", "pd", "pt" };
-	uint64_t table = sregs->cr3 & PTE_ADDR;
+	uint64_t table = sregs->cr3 & X86_PTE_ADDR;
 
-	if (!(sregs->efer & EFER_LMA) || (sregs->cr4 & CR4_LA57))
+	if (!(sregs->efer & X86_EFER_LMA) || (sregs->cr4 & X86_CR4_LA57))
 		return;
 	fprintf(out, "  vcpu%u %s 0x%" PRIx64 ":", v->id, what, gva);
 	for (unsigned level = 0; level < 4; level++) {
@@ -73,9 +68,9 @@ static void print_page_walk(FILE *out, const struct vcpu *v, const struct kvm_sr
 			break;
 		}
 		fprintf(out, " %s[%u]=0x%" PRIx64, level_name[level], index, entry);
-		if (!(entry & PTE_PRESENT) || (level > 0 && level < 3 && (entry & PTE_LARGE)))
+		if (!(entry & X86_PTE_PRESENT) || (level > 0 && level < 3 && (entry & X86_PTE_LARGE)))
 			break;
-		table = entry & PTE_ADDR;
+		table = entry & X86_PTE_ADDR;
 	}
 	fputc('\n', out);
 }

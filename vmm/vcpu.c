@@ -23,6 +23,7 @@
 #include "pvm.h"
 #include "sandbox.h"
 #include "trace.h"
+#include "x86.h"
 
 /* The coalesced MMIO ring is one page (linux/kvm.h sizes it with PAGE_SIZE). */
 #ifndef PAGE_SIZE
@@ -132,14 +133,6 @@ void vcpu_destroy(struct vcpu *v)
 	v->fd = -1;
 }
 
-#define X86_CR0_PE (1u << 0)
-#define X86_CR0_ET (1u << 4)
-#define X86_CR0_NE (1u << 5)
-#define X86_CR0_PG (1u << 31)
-#define X86_CR4_PAE (1u << 5)
-#define EFER_LME (1u << 8)
-#define EFER_LMA (1u << 10)
-
 static struct kvm_segment flat_segment(uint16_t selector, uint8_t type)
 {
 	return (struct kvm_segment){
@@ -185,7 +178,7 @@ int vcpu_set_long_mode_entry(struct vcpu *v, uint64_t entry, uint64_t boot_param
 	sregs.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG;
 	sregs.cr3 = BOOT_PAGE_TABLES_ADDR;
 	sregs.cr4 = X86_CR4_PAE;
-	sregs.efer = EFER_LME | EFER_LMA;
+	sregs.efer = X86_EFER_LME | X86_EFER_LMA;
 	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
 		return vmm_fail(err, VMM_EXIT_RUNTIME, "KVM_SET_SREGS failed: %s", strerror(errno));
 	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)

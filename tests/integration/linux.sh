@@ -86,7 +86,7 @@ run_guest() {
 	# still ends with its output, before ctest's own limit cuts it short.
 	timeout -k 30 "$limit" "${in_ns[@]}" "$@" </dev/null >"$work/out" 2>"$work/err" &
 	local pid=$!
-	init_after='' traced='' stuck='' silent=''
+	init_after='' traced='' stuck='' silent='' unkillable=''
 	local size=0 quiet_since=$SECONDS sampled_quiet=$SECONDS now
 	rm -f "$work/kvmtrace"
 	while kill -0 $pid 2>/dev/null; do
@@ -107,14 +107,35 @@ run_guest() {
 			silent=$((SECONDS - quiet_since))
 			kill -TERM $pid
 		fi
+		# timeout(1) sent SIGKILL 30 s after the limit: a process still
+		# there sleeps in the kernel, uninterruptibly, and waiting on it
+		# would wait for good.
+		if [ $((SECONDS - started)) -ge $((limit + 45)) ]; then
+			unkillable=$(process_state $pid)
+			break
+		fi
 		sleep 0.5
 	done
-	wait $pid
+	[ -n "$unkillable" ] || wait $pid
 	status=$?
+	[ -z "$unkillable" ] || fail "$machine did not end on SIGKILL; where it is in the kernel:"$'\n'"$unkillable"
 	[ -z "$stuck" ] || fail "$stuck"
 	[ -z "$silent" ] || fail "the guest's console was quiet for $silent s: $machine stopped"
 	[ "$status" -ne 124 ] || fail "$machine did not stop within $limit s"
 	[ "$status" -ne 137 ] || fail "$machine did not stop within $limit s, nor on SIGTERM 30 s later (killed)"
+}
+
+# process_state PID: where PID and its children are in the kernel, thread
+# by thread.
+process_state() {
+	local p t
+	for p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		echo "pid $p: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null); $(grep '^State' /proc/"$p"/status 2>/dev/null)"
+		for t in /proc/"$p"/task/*; do
+			echo "  thread ${t##*/} ($(cat "$t"/comm 2>/dev/null)) waits in $(cat "$t"/wchan 2>/dev/null)"
+			sed 's/^/    /' "$t"/stack 2>/dev/null
+		done
+	done
 }
 
 # sample_kvm WHEN: trace_kvm into $work/kvmtrace; succeeds, setting $stuck,
