@@ -163,7 +163,8 @@ def vmm_command(args, kernel, initrd, console, device, image, cache):
         cmd += ["--disk", f"path={image},bus={bus},cache={cache},serial=bench"]
     elif device in ("virtio-net", "e1000"):
         model = "e1000" if device == "e1000" else "virtio"
-        cmd += ["--network", f"tap={TAP},model={model},mac={MAC}"]
+        # --stats: the device's frame counters on stderr at exit, for a run that fails.
+        cmd += ["--network", f"tap={TAP},model={model},mac={MAC}", "--stats"]
     return cmd
 
 
@@ -270,10 +271,10 @@ class Guest:
                                f"{console_text(self.console)[-3000:]}\nstderr:\n{self.stderr()}")
         return time.monotonic() - self.started
 
-    def stderr(self):
+    def stderr(self, tail=2000):
         if self.proc.poll() is None:
             return ""
-        return self.proc.stderr.read()[-2000:]
+        return self.proc.stderr.read()[-tail:]
 
     def finish(self, limit=60):
         try:
@@ -457,9 +458,32 @@ def one_attempt(hv, device, args, files, work, machine):
         # The other runs go on; the run says what went wrong, and bench ends with status 1.
         run["error"] = error_text(e, 4000)
         progress(f"bench: {name} {device}: {error_text(e, 1500)}")
+        if kind == "network":
+            run["error"] += "\n" + network_state(g)
     finally:
         g.finish()
+    if kind == "network" and run.get("error") and hv == "vmm":
+        # Where the vCPUs stopped and what the NIC counted (--stats): a guest that no longer
+        # answers may be stuck in a vCPU, not in the device.
+        stats = g.stderr(6000).partition("exits by vCPU")
+        run["error"] += (f"\nvmm's exit status {g.proc.returncode}; its --stats: "
+                         f"{stats[1] + stats[2] if stats[1] else '(none printed)'}")
     return run
+
+
+def network_state(g):
+    """What the host sees of a network run that failed, while the guest still runs: the tap's
+    counters, the host's neighbour entry for the guest, a ping, the console's last warnings."""
+    try:
+        counters = " ".join(f"{d}_{c} {sh(*in_ns('cat', f'/sys/class/net/{TAP}/statistics/{d}_{c}')).strip()}"
+                            for d in ("rx", "tx") for c in ("packets", "dropped", "errors"))
+        neighbour = sh(*in_ns("ip", "neigh", "show", "dev", TAP), check=False, timeout=10).strip()
+        ping = "answers" if status(*in_ns("ping", "-c", "2", "-W", "1", GUEST_IP)) == 0 else "does not answer"
+    except (OSError, subprocess.SubprocessError, RuntimeError) as e:
+        return f"network state: could not be read ({e})"
+    console = console_text(g.console)[-1500:].strip()
+    return (f"network state: tap {counters}; neighbour {neighbour or '(none)'}; the guest {ping} ping now; "
+            f"console:\n{console or '(nothing)'}")
 
 
 # ---- Reports ----
