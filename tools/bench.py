@@ -311,8 +311,13 @@ def storage_run(g, args):
     return out
 
 
+def tap_counter(name):
+    """One of the tap's statistics (rx_packets, tx_dropped, ...), from inside the namespace."""
+    return int(sh(*in_ns("cat", f"/sys/class/net/{TAP}/statistics/{name}")))
+
+
 def tap_frames():
-    return sum(int(sh(*in_ns("cat", f"/sys/class/net/{TAP}/statistics/{d}_packets"))) for d in ("rx", "tx"))
+    return sum(tap_counter(f"{d}_packets") for d in ("rx", "tx"))
 
 
 def tcp_rr(seconds):
@@ -475,11 +480,10 @@ def network_state(g):
     """What the host sees of a network run that failed, while the guest still runs: the tap's
     counters, the host's neighbour entry for the guest, a ping, the console's last warnings."""
     try:
-        counters = " ".join(f"{d}_{c} {sh(*in_ns('cat', f'/sys/class/net/{TAP}/statistics/{d}_{c}')).strip()}"
-                            for d in ("rx", "tx") for c in ("packets", "dropped", "errors"))
+        counters = " ".join(f"{d}_{c} {tap_counter(f'{d}_{c}')}" for d in ("rx", "tx") for c in ("packets", "dropped", "errors"))
         neighbour = sh(*in_ns("ip", "neigh", "show", "dev", TAP), check=False, timeout=10).strip()
         ping = "answers" if status(*in_ns("ping", "-c", "2", "-W", "1", GUEST_IP)) == 0 else "does not answer"
-    except (OSError, subprocess.SubprocessError, RuntimeError) as e:
+    except (OSError, subprocess.SubprocessError, RuntimeError, ValueError) as e:
         return f"network state: could not be read ({e})"
     console = console_text(g.console)[-1500:].strip()
     return (f"network state: tap {counters}; neighbour {neighbour or '(none)'}; the guest {ping} ping now; "

@@ -27,7 +27,8 @@ works there) and /tmp and everything else are the host's files under an
 overlay that vanishes with the machine. VMM_TEST_MACHINE=host|nested forces
 exec's choice; VMM_TESTVM_CPUS and VMM_TESTVM_MEMORY (MiB) size the machine and
 VMM_TESTVM_QEMU_ARGS adds QEMU options (say, a -monitor to look inside).
-VMM_TESTVM_TIMEOUT (s) bounds exec and run, a second run included: the
+VMM_TESTVM_TIMEOUT (s) bounds a command run in the nested machine, a second
+run included (exec on a host with its own VT-x/AMD-V runs it there, unbounded): the
 machine stops a command that runs past it, first printing what its processes
 (and any the kernel holds in uninterruptible sleep) are doing, and testvm
 prints the nested kernel's reports of blocked tasks; ctest sets it 30 s short of each
@@ -89,15 +90,17 @@ mount -t devtmpfs devtmpfs /dev
 for m in $(cat /etc/modules); do
     insmod "/lib/modules/$m.ko" || echo "testvm: insmod $m failed"
 done
-# session PID: the session PID's process belongs to.
-session() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f4; }
+# stat_field N PID: field N of /proc/PID/stat after the command name (1 the
+# state, 4 the session).
+stat_field() { sed 's/.*) //' "/proc/$2/stat" 2>/dev/null | cut -d' ' -f"$1"; }
+session() { stat_field 4 "$1"; }
 # tasks SESSION: what each process of the command's session, and each one
 # the kernel holds in uninterruptible sleep, is doing: its state, where it
 # waits in the kernel, its command line and its kernel stack.
 tasks() {
     local d state
     for d in /proc/[0-9]*; do
-        state=$(sed 's/.*) //' "$d/stat" 2>/dev/null | cut -d' ' -f1)
+        state=$(stat_field 1 "${d#/proc/}")
         [ "$(session "${d#/proc/}")" = "$1" ] || [ "$state" = D ] || continue
         echo "pid ${d#/proc/} state $state in $(cat "$d/wchan" 2>/dev/null): $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)"
         sed 's/^/    /' "$d/stack" 2>/dev/null
